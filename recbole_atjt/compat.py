@@ -1,0 +1,63 @@
+"""The few shims between RecBole 1.2.1 and the current libraries, in one place.
+
+* torch >= 2.6 loads with ``weights_only=True``; RecBole's checkpoints pickle a
+  whole ``Config`` and fail to load that way (``Trainer.evaluate`` with
+  ``load_best_model``, ``resume_checkpoint`` and S3Rec's pretrained load).
+  Our own checkpoints are trusted files we wrote, so we load them in full.
+* RecBole's ``Config`` parses every ``--key=value`` in ``sys.argv`` (pytest's
+  flags and our own CLI flags included). We hand it an empty command line and
+  pass overrides explicitly.
+
+Nothing here edits an installed file; the torch shim is a scoped, reversible
+default while a RecBole call that loads a checkpoint runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+
+
+def load_checkpoint(path: str, map_location: Any = None) -> Any:
+    """Load a checkpoint that this project (or RecBole) wrote: a full pickle."""
+    return torch.load(path, map_location=map_location, weights_only=False)
+
+
+@contextlib.contextmanager
+def trusted_torch_load() -> Iterator[None]:
+    """Within the block, ``torch.load`` defaults to ``weights_only=False``.
+
+    Used around RecBole calls that load a checkpoint internally.
+    """
+    original = torch.load
+    if getattr(original, "_recbole_atjt_trusted", False):  # already inside one
+        yield
+        return
+
+    @functools.wraps(original)
+    def load(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("weights_only", False)
+        return original(*args, **kwargs)
+
+    load._recbole_atjt_trusted = True  # type: ignore[attr-defined]
+    torch.load = load
+    try:
+        yield
+    finally:
+        torch.load = original
+
+
+@contextlib.contextmanager
+def isolated_argv() -> Iterator[None]:
+    """Hide the process's command line from RecBole's ``Config``."""
+    saved = sys.argv
+    sys.argv = saved[:1] if saved else ["recbole_atjt"]
+    try:
+        yield
+    finally:
+        sys.argv = saved
