@@ -1,0 +1,92 @@
+"""RecBole ``Config`` with recbole_atjt's properties layered in and its keys validated.
+
+Precedence, lowest first: RecBole's own properties (overall, model, dataset,
+quick-start files), then ours (``properties/overall.yaml``,
+``properties/model/<Model>.yaml``), then the user's config files, config dict
+and overrides. The process's ``sys.argv`` is never read.
+"""
+
+from __future__ import annotations
+
+import os
+from logging import getLogger
+from typing import Any
+
+from recbole.config import Config
+from recbole.utils import ModelType
+
+from recbole_atjt.compat import isolated_argv
+from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, bundled_datasets
+from recbole_atjt.validation import validate_atjt_keys
+
+UNIFORM_NEGATIVE = {
+    "distribution": "uniform",
+    "sample_num": 1,
+    "alpha": 1.0,
+    "dynamic": False,
+    "candidate_num": 0,
+}
+
+
+class ATJTConfig(Config):
+    """A RecBole config that knows recbole_atjt's keys; see the module docstring."""
+
+    def __init__(
+        self,
+        model: str | type | None = None,
+        dataset: str | None = None,
+        config_file_list: list[str] | None = None,
+        config_dict: dict[str, Any] | None = None,
+    ) -> None:
+        with isolated_argv():
+            super().__init__(model, dataset, config_file_list, config_dict)
+        for key in ("denoise", "noise_optimizer", "weight_norm"):
+            if isinstance(self.final_config_dict.get(key), str):
+                self.final_config_dict[key] = self.final_config_dict[key].lower()
+        validate_atjt_keys(self.final_config_dict)
+
+    def _load_internal_config_dict(self, model: str, model_class: type, dataset: str) -> None:
+        super()._load_internal_config_dict(model, model_class, dataset)
+        for path in (PROPERTIES_DIR / "overall.yaml", PROPERTIES_DIR / "model" / f"{model}.yaml"):
+            if path.is_file():
+                self._update_internal_config_dict(str(path))
+
+    def _get_final_config_dict(self) -> dict[str, Any]:
+        final = super()._get_final_config_dict()
+        if "train_neg_sample_args" not in self.external_config_dict:
+            final["train_neg_sample_args"] = _train_negatives_for(self.model_class, final)
+        if "data_path" not in self.external_config_dict and self.dataset in bundled_datasets():
+            final["data_path"] = str(BUNDLED_DATA_DIR)
+        return final
+
+    def _set_default_parameters(self) -> None:
+        super()._set_default_parameters()
+        user_path = self.external_config_dict.get("data_path")
+        if self.dataset == "ml-100k" and user_path:
+            # RecBole swaps any data_path for its bundled ml-100k; honour the user's.
+            candidate = os.path.join(user_path, self.dataset)
+            if os.path.isfile(os.path.join(candidate, f"{self.dataset}.inter")):
+                self.final_config_dict["data_path"] = candidate
+            else:
+                getLogger().warning(
+                    f"data_path '{user_path}' has no ml-100k/ml-100k.inter: "
+                    "using the copy bundled with RecBole instead"
+                )
+
+
+def _train_negatives_for(model_class: type, config: dict[str, Any]) -> dict[str, Any] | None:
+    """Training negatives RecBole accepts for this model and loss.
+
+    Sequential models that take their input type from ``loss_type`` refuse
+    sampled negatives with CE and need them with BPR; pointwise models (DIN,
+    context-aware) need them.
+    """
+    takes_type_from_loss = not hasattr(model_class, "input_type")
+    if (
+        takes_type_from_loss
+        and config.get("MODEL_TYPE") == ModelType.SEQUENTIAL
+        and config.get("loss_type") == "CE"
+    ):
+        return None
+    current = config.get("train_neg_sample_args")
+    return current if isinstance(current, dict) else dict(UNIFORM_NEGATIVE)

@@ -1,0 +1,41 @@
+"""Evaluation candidates drawn once and reused (SPEC 4, "Fixed candidates").
+
+Stock RecBole redraws the 99 sampled negatives of every user on every
+evaluation pass from the global RNG, so two epochs or two methods are scored on
+different candidates. Here each user's negatives are drawn once, from a
+generator seeded by ``seed`` alone (the global RNG is left untouched), and
+reused by every pass: comparisons between epochs, modes and runs are paired.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from recbole.data.dataloader import NegSampleEvalDataLoader
+
+
+class FixedCandidateEvalDataLoader(NegSampleEvalDataLoader):
+    """RecBole's sampled-negative evaluation loader with per-user cached negatives."""
+
+    def __init__(self, config, dataset, sampler, shuffle=False) -> None:
+        super().__init__(config, dataset, sampler, shuffle=shuffle)
+        self._negatives: dict[int, torch.Tensor] = {}
+        if self.neg_sample_args["distribution"] != "none":
+            self._draw_all(config["seed"])
+
+    def _draw_all(self, seed: int) -> None:
+        """Draw every user's negatives with the sampler, under a private RNG state."""
+        saved = np.random.get_state()
+        np.random.seed(seed)
+        try:
+            for uid in self.uid_list:
+                rows = self._dataset[self.uid2index[uid]]
+                self._negatives[int(uid)] = self._sampler.sample_by_user_ids(
+                    rows[self.uid_field].numpy(), rows[self.iid_field].numpy(), self.neg_sample_num
+                )
+        finally:
+            np.random.set_state(saved)
+
+    def _neg_sampling(self, inter_feat):
+        uid = int(inter_feat[self.uid_field][0])
+        return self.sampling_func(inter_feat, self._negatives[uid])

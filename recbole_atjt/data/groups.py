@@ -1,0 +1,84 @@
+"""The training set seen as G user-disjoint groups (paper Sec. 3.4.1, Fig. 2b).
+
+For group k this offers the recommender's batches (RecBole's own collation and
+negative sampling, restricted to group k) and a shuffled, cycling stream of
+the instances *outside* group k for the recognizer's auxiliary task. The
+auxiliary stream indexes the history and target tensors directly on the
+training device: no second collation of any batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from recbole.data.dataloader import AbstractDataLoader
+
+from recbole_atjt.data.partition import partition_by_user
+
+
+class AuxiliaryStream:
+    """Endless shuffled batches of instance indices drawn from ``indices``."""
+
+    def __init__(self, indices: torch.Tensor, batch_size: int, generator: torch.Generator) -> None:
+        self.indices = indices
+        self.batch_size = min(batch_size, len(indices))
+        self.generator = generator
+        self._order = indices[:0]
+        self._next = 0
+
+    def __len__(self) -> int:
+        """Batches in one pass over the indices."""
+        return -(-len(self.indices) // self.batch_size)
+
+    def next_batch(self) -> torch.Tensor:
+        """The next ``batch_size`` indices; reshuffles when a pass is used up."""
+        if self._next + self.batch_size > len(self._order):
+            perm = torch.randperm(len(self.indices), generator=self.generator)
+            self._order = self.indices[perm.to(self.indices.device)]
+            self._next = 0
+        batch = self._order[self._next : self._next + self.batch_size]
+        self._next += self.batch_size
+        return batch
+
+
+class GroupedTrainData:
+    """User-disjoint groups of a RecBole training loader, plus auxiliary streams."""
+
+    def __init__(
+        self,
+        train_data: AbstractDataLoader,
+        n_groups: int,
+        seed: int,
+        history_field: str,
+        target_field: str,
+        device: torch.device,
+    ) -> None:
+        dataset = train_data._dataset
+        users = dataset.inter_feat[dataset.uid_field].numpy()
+        self.groups: list[np.ndarray] = partition_by_user(users, n_groups, seed)
+        self.times: int = train_data.times  # loss rows per sequence
+        self.loaders = []
+        for k, idx in enumerate(self.groups):
+            sub = dataset.copy(dataset.inter_feat[idx])
+            loader = type(train_data)(train_data.config, sub, train_data._sampler, shuffle=True)
+            loader.generator.manual_seed(seed + 1 + k)
+            self.loaders.append(loader)
+        self.history = dataset.inter_feat[history_field].to(device)
+        self.target = dataset.inter_feat[target_field].to(device)
+        self.n_items: int = dataset.item_num
+        batch_size = train_data.config["train_batch_size"]
+        self._stream_generator = torch.Generator().manual_seed(seed)
+        everything = np.arange(len(users))
+        self.streams = [
+            AuxiliaryStream(
+                torch.from_numpy(np.setdiff1d(everything, idx)).to(device),
+                batch_size,
+                self._stream_generator,
+            )
+            for idx in self.groups
+        ]
+
+    def auxiliary_batch(self, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(instance indices, histories, targets) of the next batch outside group k."""
+        idx = self.streams[k].next_batch()
+        return idx, self.history[idx], self.target[idx]

@@ -1,0 +1,69 @@
+"""The noise recognizer g (paper Sec. 3.3.2 and 4.1.3).
+
+A sequence-to-value model: attention over the history conditioned on the
+target item, then an MLP on [h ; e_T] and a sigmoid. Its output is the
+probability that the sequence is *clean*, used as the sequence's weight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+
+def _mlp(sizes: Sequence[int], dropout: float) -> nn.Sequential:
+    """Linear + PReLU + dropout per hidden layer, then a linear layer to one output."""
+    layers: list[nn.Module] = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(n_in, n_out), nn.PReLU(), nn.Dropout(dropout)]
+    layers.append(nn.Linear(sizes[-1], 1))
+    return nn.Sequential(*layers)
+
+
+class NoiseRecognizer(nn.Module):
+    """Weights a (history, target) pair with a value in (0, 1).
+
+    The paper normalises attention by the sum of raw MLP outputs, which can be
+    zero or negative after PReLU; we use a softmax over the non-padding
+    positions instead. A history with no items gets h = 0.
+    """
+
+    def __init__(
+        self,
+        n_items: int,
+        embedding_size: int = 32,
+        attention_hidden: Sequence[int] = (32,),
+        output_hidden: Sequence[int] = (256, 64),
+        dropout: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self.item_embedding = nn.Embedding(n_items, embedding_size, padding_idx=0)
+        self.attention = _mlp([2 * embedding_size, *attention_hidden], dropout)
+        self.output = _mlp([2 * embedding_size, *output_hidden], dropout)
+        nn.init.normal_(self.item_embedding.weight, std=0.1)
+        with torch.no_grad():
+            self.item_embedding.weight[0].zero_()
+
+    def forward(self, history: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """``history`` [B, L] item ids (0 = padding), ``target`` [B] -> weights [B]."""
+        e_hist = self.item_embedding(history)  # [B, L, d]
+        e_target = self.item_embedding(target)  # [B, d]
+        pairs = torch.cat([e_hist, e_target.unsqueeze(1).expand_as(e_hist)], dim=-1)
+        scores = self.attention(pairs).squeeze(-1)  # [B, L]
+        mask = history > 0
+        attn = torch.softmax(scores.masked_fill(~mask, -1e9), dim=-1) * mask
+        h = torch.bmm(attn.unsqueeze(1), e_hist).squeeze(1)  # [B, d]
+        return torch.sigmoid(self.output(torch.cat([h, e_target], dim=-1)).squeeze(-1))
+
+    @classmethod
+    def from_config(cls, config, n_items: int) -> NoiseRecognizer:
+        """Build with the sizes of the ``noise_*`` config keys."""
+        return cls(
+            n_items,
+            embedding_size=config["noise_embedding_size"],
+            attention_hidden=config["noise_attention_hidden"],
+            output_hidden=config["noise_output_hidden"],
+            dropout=config["noise_dropout"],
+        )

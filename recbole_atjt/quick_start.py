@@ -1,0 +1,76 @@
+"""``run()``: config, data, model and trainer wired together, like RecBole's ``run_recbole``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from recbole.utils import dict2str, get_model, init_logger, init_seed
+
+from recbole_atjt.config import ATJTConfig
+from recbole_atjt.data.preparation import prepare_data
+from recbole_atjt.run_dir import (
+    attach_log_file,
+    make_run_dir,
+    write_config,
+    write_results,
+)
+from recbole_atjt.trainer.atjt_trainer import ATJTTrainer
+
+
+def run(
+    model: str | None = None,
+    dataset: str | None = None,
+    config_file_list: list[str] | None = None,
+    config_dict: dict[str, Any] | None = None,
+    saved: bool = True,
+) -> dict[str, Any]:
+    """Train and test one model with the configured ``denoise`` mode; returns the results.
+
+    The run's folder (``results["run_dir"]``) holds ``config.yaml``,
+    ``results.json``, ``run.log`` and the best checkpoint.
+    """
+    config = ATJTConfig(model, dataset, config_file_list, config_dict)
+    run_dir = make_run_dir(config)
+    config["checkpoint_dir"] = run_dir
+    init_seed(config["seed"], config["reproducibility"])
+    init_logger(config)
+    log_handler = attach_log_file(run_dir)
+    logger = logging.getLogger()
+    try:
+        logger.info(sys.argv)
+        logger.info(config)
+        write_config(run_dir, config)
+        dataset_obj, train_data, valid_data, test_data = prepare_data(config)
+        logger.info(dataset_obj)
+
+        init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
+        model_obj = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+        logger.info(model_obj)
+        trainer = ATJTTrainer(config, model_obj)
+
+        show = config["show_progress"]
+        best_score, best_valid = trainer.fit(train_data, valid_data, saved=saved, show_progress=show)
+        test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=show)
+        results = {
+            "model": config["model"],
+            "dataset": config["dataset"],
+            "denoise": config["denoise"],
+            "seed": config["seed"],
+            "valid_metric": config["valid_metric"],
+            "best_valid_score": best_score,
+            "valid": dict(best_valid or {}),
+            "test": dict(test_result or {}),
+            "epochs_run": len(trainer.epoch_seconds),
+            "train_seconds_per_epoch": trainer.epoch_seconds,
+            "denoising_per_epoch": trainer.epoch_statistics,
+            "checkpoint": trainer.saved_model_file if saved else None,
+            "run_dir": run_dir,
+        }
+        write_results(run_dir, results)
+        logger.info(f"test result: {dict2str(results['test'])}")
+        return results
+    finally:
+        logger.removeHandler(log_handler)
+        log_handler.close()

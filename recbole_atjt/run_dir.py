@@ -1,0 +1,82 @@
+"""The per-run output folder: saved/<model>-<dataset>-<denoise>-<time>/ (SPEC 9)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from enum import Enum
+from typing import Any
+
+import yaml
+
+METRIC_COLUMNS = (
+    ("gauc", "AUC"),
+    ("hit@5", "HR@5"),
+    ("ndcg@5", "NDCG@5"),
+    ("hit@10", "HR@10"),
+    ("ndcg@10", "NDCG@10"),
+)
+
+
+def make_run_dir(config: Any) -> str:
+    """Create a fresh folder for this run (never reuses one: parallel runs are safe)."""
+    stem = f"{config['model']}-{config['dataset']}-{config['denoise']}-{time.strftime('%Y%m%d-%H%M%S')}"
+    base = os.path.join(config["run_dir"], stem)
+    path, n = base, 1
+    while True:
+        try:
+            os.makedirs(path)
+            return path
+        except FileExistsError:
+            n += 1
+            path = f"{base}-{n}"
+
+
+def attach_log_file(run_dir: str) -> logging.Handler:
+    """Copy everything the root logger writes into ``run_dir/run.log``."""
+    handler = logging.FileHandler(os.path.join(run_dir, "run.log"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    return handler
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.name
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def write_config(run_dir: str, config: Any) -> str:
+    """The resolved configuration, as YAML."""
+    path = os.path.join(run_dir, "config.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(_plain(dict(config.final_config_dict)), f, sort_keys=True)
+    return path
+
+
+def write_results(run_dir: str, results: dict[str, Any]) -> str:
+    path = os.path.join(run_dir, "results.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(_plain(results), f, indent=2)
+    return path
+
+
+def metrics_table(results: dict[str, Any]) -> str:
+    """Validation and test metrics as a fixed-width table."""
+    header = f"{'':<8}" + "".join(f"{name:>10}" for _, name in METRIC_COLUMNS)
+    lines = [header]
+    for split in ("valid", "test"):
+        metrics = results.get(split) or {}
+        cells = "".join(
+            f"{metrics[key]:>10.4f}" if key in metrics else f"{'-':>10}" for key, _ in METRIC_COLUMNS
+        )
+        lines.append(f"{split:<8}{cells}")
+    return "\n".join(lines)

@@ -1,0 +1,74 @@
+"""Checks of every configuration key recbole_atjt adds, before any data is loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from recbole_atjt.errors import ATJTError
+
+DENOISE_MODES = ("none", "atjt", "dnr", "wat")
+NOISE_OPTIMIZERS = ("adagrad", "adam", "adamw", "sgd", "rmsprop")
+WEIGHT_NORMS = ("none", "batch_mean")
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _int_at_least(low: int) -> tuple[Callable[[Any], bool], str]:
+    return (lambda v: _is_int(v) and v >= low), f"an integer >= {low}"
+
+
+def _number(test: Callable[[float], bool], text: str) -> tuple[Callable[[Any], bool], str]:
+    return (lambda v: _is_number(v) and test(v)), text
+
+
+def _choice(options: tuple[str, ...]) -> tuple[Callable[[Any], bool], str]:
+    return (lambda v: isinstance(v, str) and v.lower() in options), f"one of {list(options)}"
+
+
+def _size_list() -> tuple[Callable[[Any], bool], str]:
+    return (
+        lambda v: isinstance(v, (list, tuple)) and all(_is_int(x) and x >= 1 for x in v),
+        "a list of positive integers, e.g. [32]",
+    )
+
+
+RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "denoise": _choice(DENOISE_MODES),
+    "atjt_groups": _int_at_least(2),
+    "alpha": _number(lambda v: v >= 0, "a number >= 0"),
+    "noise_ratio": _number(lambda v: 0 < v < 1, "a number in (0, 1)"),
+    "replace_count": _int_at_least(1),
+    "noise_learning_rate": _number(lambda v: v > 0, "a number > 0"),
+    "noise_optimizer": _choice(NOISE_OPTIMIZERS),
+    "noise_embedding_size": _int_at_least(1),
+    "noise_attention_hidden": _size_list(),
+    "noise_output_hidden": _size_list(),
+    "noise_dropout": _number(lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "dnr_pretrain_epochs": _int_at_least(1),
+    "weight_norm": _choice(WEIGHT_NORMS),
+    "loss_attribute": (lambda v: v is None or (isinstance(v, str) and v != ""), "a name or ~"),
+    "fixed_eval_candidates": (lambda v: isinstance(v, bool), "true or false"),
+    "run_dir": (lambda v: isinstance(v, str) and v != "", "a folder path"),
+}
+
+
+def validate_atjt_keys(config: Mapping[str, Any]) -> None:
+    """Raise :class:`ATJTError` naming the first invalid key and what it allows."""
+    for key, (is_valid, allowed) in RULES.items():
+        value = config[key] if key in config else None
+        if key not in config or not is_valid(value):
+            raise ATJTError(f"config key '{key}': got {value!r}; allowed: {allowed}")
+    if config.get("enable_scaler") and config["denoise"].lower() != "none":
+        raise ATJTError(
+            "config key 'enable_scaler': True is not supported with denoise != 'none'; "
+            "allowed: False"
+        )
+    if not config.get("single_spec", True):
+        raise ATJTError("multi-GPU (DDP) training is not supported; allowed: one device")
