@@ -47,7 +47,11 @@ class ATJTConfig(Config):
 
     def _load_internal_config_dict(self, model: str, model_class: type, dataset: str) -> None:
         super()._load_internal_config_dict(model, model_class, dataset)
-        for path in (PROPERTIES_DIR / "overall.yaml", PROPERTIES_DIR / "model" / f"{model}.yaml"):
+        for path in (
+            PROPERTIES_DIR / "overall.yaml",
+            PROPERTIES_DIR / "model" / f"{model}.yaml",
+            PROPERTIES_DIR / "dataset" / f"{dataset}.yaml",
+        ):
             if path.is_file():
                 self._update_internal_config_dict(str(path))
 

@@ -1,0 +1,51 @@
+"""Tiny settings on the bundled generated dataset: fast, but the real RecBole path."""
+
+from __future__ import annotations
+
+import pytest
+from recbole.utils import get_model, init_seed
+
+from recbole_atjt.config import ATJTConfig
+from recbole_atjt.data.preparation import prepare_data
+
+DATASET = "atjt-synth"
+
+TINY = {
+    "gpu_id": "",
+    "MAX_ITEM_LIST_LENGTH": 8,
+    "train_batch_size": 256,
+    "epochs": 1,
+    "hidden_size": 16,
+    "inner_size": 32,
+    "n_layers": 1,
+    "n_heads": 1,
+    "embedding_size": 8,
+    "mlp_hidden_size": [16],
+    "noise_embedding_size": 8,
+    "noise_attention_hidden": [8],
+    "noise_output_hidden": [16, 8],
+    "show_progress": False,
+    "state": "ERROR",
+    "seed": 7,
+}
+
+
+def tiny_config(model: str, tmp_path, **overrides) -> ATJTConfig:
+    settings = {**TINY, "run_dir": str(tmp_path / "runs"), "checkpoint_dir": str(tmp_path / "ckpt")}
+    settings.update(overrides)
+    return ATJTConfig(model, DATASET, config_dict=settings)
+
+
+def build(model: str, tmp_path, **overrides):
+    """(config, train, valid, test, model) exactly as ``run()`` wires them."""
+    config = tiny_config(model, tmp_path, **overrides)
+    init_seed(config["seed"], config["reproducibility"])
+    _, train, valid, test = prepare_data(config)
+    init_seed(config["seed"], config["reproducibility"])
+    net = get_model(model)(config, train._dataset).to(config["device"])
+    return config, train, valid, test, net
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    return lambda model, **overrides: build(model, tmp_path, **overrides)

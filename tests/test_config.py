@@ -1,0 +1,86 @@
+import sys
+
+import pytest
+
+from recbole_atjt.config import ATJTConfig
+from recbole_atjt.errors import ATJTError
+from recbole_atjt.paths import BUNDLED_DATA_DIR
+
+BAD_VALUES = [
+    ("denoise", "magic"),
+    ("denoise", 3),
+    ("atjt_groups", 1),
+    ("atjt_groups", 2.5),
+    ("atjt_groups", True),
+    ("alpha", -0.1),
+    ("alpha", "big"),
+    ("noise_ratio", 0.0),
+    ("noise_ratio", 1.0),
+    ("noise_ratio", 1.5),
+    ("replace_count", 0),
+    ("replace_count", 1.5),
+    ("noise_learning_rate", 0),
+    ("noise_optimizer", "lbfgs"),
+    ("noise_embedding_size", 0),
+    ("noise_attention_hidden", [0]),
+    ("noise_attention_hidden", 32),
+    ("noise_output_hidden", ["a"]),
+    ("noise_dropout", 1.0),
+    ("noise_dropout", -0.5),
+    ("dnr_pretrain_epochs", 0),
+    ("weight_norm", "l2"),
+    ("fixed_eval_candidates", "yes"),
+]
+
+
+@pytest.mark.parametrize("key,value", BAD_VALUES)
+def test_invalid_atjt_keys_are_rejected_naming_the_key(key, value):
+    with pytest.raises(ATJTError) as err:
+        ATJTConfig("SASRec", "ml-100k", config_dict={key: value})
+    message = str(err.value)
+    assert f"'{key}'" in message and "allowed" in message
+    assert "\n" not in message
+
+
+def test_defaults_follow_the_common_protocol():
+    c = ATJTConfig("SASRec", "ml-100k")
+    assert c["eval_args"]["split"] == {"LS": "valid_and_test"}
+    assert c["eval_args"]["order"] == "TO"
+    assert c["eval_args"]["mode"] == {"valid": "uni100", "test": "uni100"}
+    assert c["metrics"] == ["Hit", "NDCG", "GAUC"]
+    assert c["topk"] == [5, 10]
+    assert c["valid_metric"] == "NDCG@5"
+    assert c["denoise"] == "atjt" and c["atjt_groups"] == 2
+
+
+def test_negative_sampling_follows_model_and_loss():
+    assert ATJTConfig("SASRec", "ml-100k")["train_neg_sample_args"]["distribution"] == "none"
+    bpr = ATJTConfig("SASRec", "ml-100k", config_dict={"loss_type": "BPR"})
+    assert bpr["train_neg_sample_args"]["distribution"] == "uniform"
+    din = ATJTConfig("DIN", "ml-100k")
+    assert din["train_neg_sample_args"]["sample_num"] == 1
+
+
+def test_user_values_override_ours_and_modes_are_normalised():
+    c = ATJTConfig("SASRec", "ml-100k", config_dict={"denoise": "DNR", "metrics": ["Hit"]})
+    assert c["denoise"] == "dnr" and c["metrics"] == ["Hit"]
+
+
+def test_command_line_of_the_process_is_ignored(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["pytest", "--noise_ratio=7", "--learning_rate=3"])
+    c = ATJTConfig("SASRec", "ml-100k")
+    assert c["noise_ratio"] == 0.5 and c["learning_rate"] == 0.001
+    assert sys.argv[1] == "--noise_ratio=7"
+
+
+def test_bundled_dataset_found_without_data_path():
+    c = ATJTConfig("SASRec", "atjt-synth")
+    assert c["data_path"] == str(BUNDLED_DATA_DIR / "atjt-synth")
+
+
+def test_ml100k_data_path_is_honoured(tmp_path):
+    folder = tmp_path / "ml-100k"
+    folder.mkdir()
+    (folder / "ml-100k.inter").write_text("user_id:token\titem_id:token\n")
+    c = ATJTConfig("SASRec", "ml-100k", config_dict={"data_path": str(tmp_path)})
+    assert c["data_path"] == str(folder)

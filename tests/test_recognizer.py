@@ -1,0 +1,33 @@
+import torch
+
+from recbole_atjt.model.recognizer import NoiseRecognizer
+
+
+def test_output_in_unit_interval_and_sizes_from_arguments():
+    torch.manual_seed(0)
+    g = NoiseRecognizer(20, embedding_size=8, attention_hidden=[4], output_hidden=[16, 8])
+    g.eval()
+    history = torch.tensor([[1, 2, 3, 0], [0, 0, 0, 0], [5, 0, 0, 0]])
+    w = g(history, torch.tensor([4, 6, 7]))
+    assert w.shape == (3,)
+    assert ((w > 0) & (w < 1)).all()
+    assert g.attention[0].in_features == 16 and g.attention[0].out_features == 4
+    assert [m.out_features for m in g.output if isinstance(m, torch.nn.Linear)] == [16, 8, 1]
+
+
+def test_padding_is_ignored():
+    torch.manual_seed(0)
+    g = NoiseRecognizer(20, embedding_size=8).eval()
+    a = g(torch.tensor([[1, 2, 0, 0]]), torch.tensor([3]))
+    b = g(torch.tensor([[1, 2, 0, 0, 0, 0, 0]]), torch.tensor([3]))
+    assert torch.allclose(a, b)
+
+
+def test_eval_mode_is_deterministic_and_train_mode_uses_dropout():
+    torch.manual_seed(0)
+    g = NoiseRecognizer(20, embedding_size=8, dropout=0.5)
+    history, target = torch.randint(1, 20, (64, 5)), torch.randint(1, 20, (64,))
+    g.eval()
+    assert torch.equal(g(history, target), g(history, target))
+    g.train()
+    assert not torch.equal(g(history, target), g(history, target))
