@@ -13,6 +13,7 @@ from recbole_atjt.data.preparation import prepare_data
 from recbole_atjt.run_dir import (
     attach_log_file,
     make_run_dir,
+    plain,
     write_config,
     write_results,
 )
@@ -51,23 +52,30 @@ def run(
         trainer = ATJTTrainer(config, model_obj)
 
         show = config["show_progress"]
-        best_score, best_valid = trainer.fit(train_data, valid_data, saved=saved, show_progress=show)
+        best_score, best_valid = trainer.fit(
+            train_data, valid_data, saved=saved, show_progress=show
+        )
         test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=show)
-        results = {
-            "model": config["model"],
-            "dataset": config["dataset"],
-            "denoise": config["denoise"],
-            "seed": config["seed"],
-            "valid_metric": config["valid_metric"],
-            "best_valid_score": best_score,
-            "valid": dict(best_valid or {}),
-            "test": dict(test_result or {}),
-            "epochs_run": len(trainer.epoch_seconds),
-            "train_seconds_per_epoch": trainer.epoch_seconds,
-            "denoising_per_epoch": trainer.epoch_statistics,
-            "checkpoint": trainer.saved_model_file if saved else None,
-            "run_dir": run_dir,
-        }
+        results = plain(
+            {
+                "model": config["model"],
+                "dataset": config["dataset"],
+                "denoise": config["denoise"],
+                "seed": config["seed"],
+                "valid_metric": config["valid_metric"],
+                "best_valid_score": best_score,
+                "valid": dict(best_valid or {}),
+                "test": dict(test_result or {}),
+                "epochs_run": len(trainer.epoch_seconds),
+                "train_seconds_per_epoch": trainer.epoch_seconds,
+                "denoising_per_epoch": [
+                    {"epoch": epoch, **stats}
+                    for epoch, stats in sorted(trainer.epoch_statistics.items())
+                ],
+                "checkpoint": trainer.saved_model_file if saved else None,
+                "run_dir": run_dir,
+            }
+        )
         write_results(run_dir, results)
         logger.info(f"test result: {dict2str(results['test'])}")
         return results

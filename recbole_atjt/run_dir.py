@@ -9,6 +9,7 @@ import time
 from enum import Enum
 from typing import Any
 
+import numpy as np
 import yaml
 
 METRIC_COLUMNS = (
@@ -22,7 +23,8 @@ METRIC_COLUMNS = (
 
 def make_run_dir(config: Any) -> str:
     """Create a fresh folder for this run (never reuses one: parallel runs are safe)."""
-    stem = f"{config['model']}-{config['dataset']}-{config['denoise']}-{time.strftime('%Y%m%d-%H%M%S')}"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stem = f"{config['model']}-{config['dataset']}-{config['denoise']}-{stamp}"
     base = os.path.join(config["run_dir"], stem)
     path, n = base, 1
     while True:
@@ -42,11 +44,14 @@ def attach_log_file(run_dir: str) -> logging.Handler:
     return handler
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """``value`` with NumPy scalars, enums and other objects made YAML/JSON friendly."""
+    if isinstance(value, np.generic):
+        return value.item()
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, Enum):
         return value.name
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -58,14 +63,14 @@ def write_config(run_dir: str, config: Any) -> str:
     """The resolved configuration, as YAML."""
     path = os.path.join(run_dir, "config.yaml")
     with open(path, "w", encoding="utf-8") as f:
-        yaml.safe_dump(_plain(dict(config.final_config_dict)), f, sort_keys=True)
+        yaml.safe_dump(plain(dict(config.final_config_dict)), f, sort_keys=True)
     return path
 
 
 def write_results(run_dir: str, results: dict[str, Any]) -> str:
     path = os.path.join(run_dir, "results.json")
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(_plain(results), f, indent=2)
+        json.dump(plain(results), f, indent=2)
     return path
 
 
@@ -76,7 +81,8 @@ def metrics_table(results: dict[str, Any]) -> str:
     for split in ("valid", "test"):
         metrics = results.get(split) or {}
         cells = "".join(
-            f"{metrics[key]:>10.4f}" if key in metrics else f"{'-':>10}" for key, _ in METRIC_COLUMNS
+            f"{metrics[key]:>10.4f}" if key in metrics else f"{'-':>10}"
+            for key, _ in METRIC_COLUMNS
         )
         lines.append(f"{split:<8}{cells}")
     return "\n".join(lines)

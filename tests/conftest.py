@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from recbole.utils import get_model, init_seed
 
 from recbole_atjt.config import ATJTConfig
 from recbole_atjt.data.preparation import prepare_data
 
 DATASET = "atjt-synth"
+
+# Tiny tensors: OpenMP threads cost more than they bring, and a busy second
+# core makes them far slower still.
+torch.set_num_threads(1)
 
 TINY = {
     "gpu_id": "",

@@ -30,8 +30,8 @@ def test_partition_is_seeded():
     a = partition_by_user(user_ids, 2, seed=1)
     b = partition_by_user(user_ids, 2, seed=1)
     c = partition_by_user(user_ids, 2, seed=2)
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
-    assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=True))
 
 
 def test_hand_checked_small_case():

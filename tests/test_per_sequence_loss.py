@@ -27,7 +27,10 @@ def _hand_rows(model, batch):
         neg = (out * model.item_embedding(batch[model.NEG_ITEM_ID])).sum(-1)
         return -torch.log(1e-10 + torch.sigmoid(pos - neg))
     logits = model.forward(
-        batch[model.USER_ID], batch[model.ITEM_SEQ], batch[model.ITEM_SEQ_LEN], batch[model.POS_ITEM_ID]
+        batch[model.USER_ID],
+        batch[model.ITEM_SEQ],
+        batch[model.ITEM_SEQ_LEN],
+        batch[model.POS_ITEM_ID],
     )
     return F.binary_cross_entropy_with_logits(logits, batch[model.LABEL_FIELD], reduction="none")
 
@@ -57,7 +60,11 @@ def test_rows_match_model_loss_and_weighting_matches_hand_computation(tiny, mode
     assert torch.allclose(got, expected, atol=1e-5)
     assert not torch.allclose(got, losses.rows.mean())
     # the model's own loss module is back in place
-    assert type(getattr(net, attribute)).__name__ in ("CrossEntropyLoss", "BPRLoss", "BCEWithLogitsLoss")
+    assert type(getattr(net, attribute)).__name__ in (
+        "CrossEntropyLoss",
+        "BPRLoss",
+        "BCEWithLogitsLoss",
+    )
 
 
 def test_scalar_add_ons_stay_unweighted(tiny, monkeypatch):

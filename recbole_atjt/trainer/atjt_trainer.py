@@ -81,8 +81,15 @@ class ATJTTrainer(Trainer):
         if self._resumed_denoiser is not None:
             self.denoiser.restore(self._resumed_denoiser)
 
-    def fit(self, train_data, valid_data=None, verbose=True, saved=True, show_progress=False,
-            callback_fn=None):
+    def fit(
+        self,
+        train_data,
+        valid_data=None,
+        verbose=True,
+        saved=True,
+        show_progress=False,
+        callback_fn=None,
+    ):
         self.attach(train_data)
         return super().fit(train_data, valid_data, verbose, saved, show_progress, callback_fn)
 
@@ -188,7 +195,11 @@ def _add(total, loss):
 
 
 def _rng_states() -> dict[str, Any]:
-    states = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    states = {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
     if torch.cuda.is_available():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states

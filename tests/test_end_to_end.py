@@ -1,0 +1,58 @@
+import json
+import os
+
+import pytest
+from conftest import DATASET, TINY
+
+from recbole_atjt import run
+from recbole_atjt.cli import build_run_arguments, main
+
+
+def _check_metrics(metrics):
+    assert 0 <= metrics["hit@5"] <= metrics["hit@10"] <= 1
+    assert 0 <= metrics["ndcg@5"] <= metrics["hit@5"]
+    assert 0 <= metrics["ndcg@10"] <= metrics["hit@10"]
+    assert 0 <= metrics["gauc"] <= 1
+
+
+@pytest.mark.parametrize("mode", ["none", "atjt", "dnr", "wat"])
+@pytest.mark.parametrize("model", ["SASRec", "DIN"])
+def test_one_epoch_in_every_mode(tmp_path, model, mode):
+    settings = {**TINY, "denoise": mode, "run_dir": str(tmp_path)}
+    results = run(model, DATASET, config_dict=settings)
+
+    _check_metrics(results["valid"])
+    _check_metrics(results["test"])
+    assert results["epochs_run"] == 1 and len(results["train_seconds_per_epoch"]) == 1
+    run_dir = results["run_dir"]
+    assert os.path.basename(run_dir).startswith(f"{model}-{DATASET}-{mode}-")
+    for name in ("config.yaml", "results.json", "run.log"):
+        assert os.path.isfile(os.path.join(run_dir, name))
+    assert os.path.isfile(results["checkpoint"])
+    with open(os.path.join(run_dir, "results.json")) as f:
+        saved = json.load(f)
+    assert saved["test"] == pytest.approx(results["test"])
+    assert "auc" not in saved["test"]  # only named AUCs (gauc) in files
+    if mode == "none":
+        assert results["denoising_per_epoch"] == []
+    else:
+        stats = results["denoising_per_epoch"][0]
+        assert 0 < stats["weight_mean"] < 1 and stats["weight_std"] > 0
+        assert ("loss_d" in stats) == (mode == "atjt")
+
+
+def test_cli_passes_flags_and_overrides_to_run():
+    kwargs, debug = build_run_arguments(
+        ["--model=DIN", "--denoise=wat", "--epochs=3", "--alpha=0.5", "--gpu_id=''", "--debug"]
+    )
+    assert kwargs["model"] == "DIN" and debug
+    assert kwargs["config_dict"] == {"epochs": 3, "alpha": 0.5, "gpu_id": "", "denoise": "wat"}
+    assert kwargs["config_file_list"][0].endswith("quick.yaml")  # default preset
+
+
+def test_cli_reports_a_bad_key_in_one_line(capsys, tmp_path):
+    code = main(["--dataset", DATASET, "--noise_ratio=2", f"--run_dir={tmp_path}"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert err.count("\n") == 0 and "'noise_ratio'" in err and "Traceback" not in err
+    assert not any(tmp_path.iterdir())  # nothing written for a failed run
