@@ -33,7 +33,9 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def make_items(rng: np.random.Generator, n_items: int, n_cats: int, p_second: float):
+def make_items(
+    rng: np.random.Generator, n_items: int, n_cats: int, p_second: float
+) -> tuple[list[list[int]], dict[int, list[int]]]:
     """Item categories (primary round-robin, optional random 2nd) and per-category chains.
 
     Returns ``cats[item] -> list of category ids`` (index 0 unused) and
@@ -86,7 +88,7 @@ def clean_sequence(
     return seq
 
 
-def generate(args: argparse.Namespace) -> tuple[list[list[int]], list[list[int]], list]:
+def generate(args: argparse.Namespace) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
     """Build all users; returns (item sequences, noise flags, item categories)."""
     rng = np.random.default_rng(args.seed)
     cats, chains = make_items(rng, args.items, args.categories, args.p_second)
@@ -97,7 +99,8 @@ def generate(args: argparse.Namespace) -> tuple[list[list[int]], list[list[int]]
     flags: list[list[int]] = []
     for _ in range(args.users):
         interests = sorted(
-            int(c) for c in rng.choice(np.arange(1, args.categories + 1), args.interests, False)
+            int(c)
+            for c in rng.choice(np.arange(1, args.categories + 1), args.interests, replace=False)
         )
         length = int(rng.integers(args.min_len, args.max_len + 1))
         seq = clean_sequence(rng, interests, chains, length, args.p_stay, args.p_jump)
@@ -127,7 +130,7 @@ def check(seqs: list[list[int]], flags: list[list[int]], min_len: int) -> None:
             raise AssertionError(f"user {u}: only {len(seq)} interactions")
 
 
-def write(out: Path, seqs: list[list[int]], flags: list[list[int]], cats: list) -> None:
+def write(out: Path, seqs: list[list[int]], flags: list[list[int]], cats: list[list[int]]) -> None:
     """Write the .inter, .noise and .item files (tab-separated, RecBole headers)."""
     folder = out / NAME
     folder.mkdir(parents=True, exist_ok=True)

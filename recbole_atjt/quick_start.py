@@ -6,10 +6,11 @@ import logging
 import sys
 from typing import Any
 
-from recbole.utils import dict2str, get_model, init_logger, init_seed
+from recbole.utils import dict2str, init_logger, init_seed
 
 from recbole_atjt.config import ATJTConfig
 from recbole_atjt.data.preparation import prepare_data
+from recbole_atjt.pretrain import build_model, needs_pretraining, pretrain
 from recbole_atjt.run_dir import (
     attach_log_file,
     make_run_dir,
@@ -37,7 +38,7 @@ def run(
     config["checkpoint_dir"] = run_dir
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)
-    log_handler = attach_log_file(run_dir)
+    log_handler = attach_log_file(run_dir, config["state"])
     logger = logging.getLogger()
     try:
         logger.info(sys.argv)
@@ -46,12 +47,13 @@ def run(
         dataset_obj, train_data, valid_data, test_data = prepare_data(config)
         logger.info(dataset_obj)
 
-        init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
-        model_obj = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+        show = config["show_progress"]
+        if needs_pretraining(config):
+            pretrain(config, train_data, show)
+        model_obj = build_model(config, train_data)
         logger.info(model_obj)
         trainer = ATJTTrainer(config, model_obj)
 
-        show = config["show_progress"]
         best_score, best_valid = trainer.fit(
             train_data, valid_data, saved=saved, show_progress=show
         )

@@ -36,8 +36,15 @@ def make_run_dir(config: Any) -> str:
             path = f"{base}-{n}"
 
 
-def attach_log_file(run_dir: str) -> logging.Handler:
-    """Copy everything the root logger writes into ``run_dir/run.log``."""
+def attach_log_file(run_dir: str, state: str | None) -> logging.Handler:
+    """Copy everything the root logger writes into ``run_dir/run.log``.
+
+    Also sets the root level from ``state``: RecBole's ``init_logger`` uses
+    ``logging.basicConfig``, a no-op once any handler exists, so a second run
+    in one process would otherwise keep the first run's level.
+    """
+    level = logging.getLevelName((state or "INFO").upper())
+    logging.getLogger().setLevel(level if isinstance(level, int) else logging.INFO)
     handler = logging.FileHandler(os.path.join(run_dir, "run.log"))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logging.getLogger().addHandler(handler)

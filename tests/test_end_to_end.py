@@ -6,6 +6,7 @@ from conftest import DATASET, TINY
 
 from recbole_atjt import run
 from recbole_atjt.cli import build_run_arguments, main
+from recbole_atjt.errors import ATJTError
 
 
 def _check_metrics(metrics):
@@ -15,10 +16,13 @@ def _check_metrics(metrics):
     assert 0 <= metrics["gauc"] <= 1
 
 
+MODELS = ["WideDeep", "DCN", "DIN", "SASRec", "S3Rec", "FEARec"]
+
+
 @pytest.mark.parametrize("mode", ["none", "atjt", "dnr", "wat"])
-@pytest.mark.parametrize("model", ["SASRec", "DIN"])
+@pytest.mark.parametrize("model", MODELS)
 def test_one_epoch_in_every_mode(tmp_path, model, mode):
-    settings = {**TINY, "denoise": mode, "run_dir": str(tmp_path)}
+    settings = {**TINY, "denoise": mode, "run_dir": str(tmp_path), "pretrain_epochs": 1}
     results = run(model, DATASET, config_dict=settings)
 
     _check_metrics(results["valid"])
@@ -37,7 +41,9 @@ def test_one_epoch_in_every_mode(tmp_path, model, mode):
         assert results["denoising_per_epoch"] == []
     else:
         stats = results["denoising_per_epoch"][0]
+        # the recommender's loss was really weighted: unequal weights, a different loss
         assert 0 < stats["weight_mean"] < 1 and stats["weight_std"] > 0
+        assert stats["loss_r"] != pytest.approx(stats["loss_r_unweighted"], rel=1e-3)
         assert ("loss_d" in stats) == (mode == "atjt")
 
 
@@ -56,3 +62,23 @@ def test_cli_reports_a_bad_key_in_one_line(capsys, tmp_path):
     assert code == 1
     assert err.count("\n") == 0 and "'noise_ratio'" in err and "Traceback" not in err
     assert not any(tmp_path.iterdir())  # nothing written for a failed run
+
+
+def test_general_recommenders_are_refused_up_front(tmp_path):
+    with pytest.raises(ATJTError, match="BPR is a general recommender") as err:
+        run("BPR", DATASET, config_dict={**TINY, "run_dir": str(tmp_path)})
+    assert "\n" not in str(err.value)
+
+
+def test_s3rec_with_a_pretrained_model_only_fine_tunes(tmp_path):
+    settings = {**TINY, "run_dir": str(tmp_path), "pretrain_epochs": 1, "denoise": "none"}
+    settings["state"] = "INFO"  # the log is checked below
+    first = run("S3Rec", DATASET, config_dict=settings)
+    pretrained = os.path.join(first["run_dir"], "S3Rec-pretrained.pth")
+    assert os.path.isfile(pretrained)
+
+    second = run("S3Rec", DATASET, config_dict={**settings, "pre_model_path": pretrained})
+    assert not os.path.exists(os.path.join(second["run_dir"], "S3Rec-pretrained.pth"))
+    with open(os.path.join(second["run_dir"], "run.log")) as f:
+        log = f.read()
+    assert f"Load pretrained model from {pretrained}" in log and "pretraining for" not in log

@@ -144,7 +144,8 @@ class ATJTTrainer(Trainer):
         repeats = rows_per_sequence(losses.rows.numel(), n_sequences)
         loss_r = weighted_loss(losses, w.repeat(repeats))
         statistics.add_weights(w.detach())
-        statistics.add_losses(loss_r.detach(), losses.rows.detach().mean())
+        unweighted = weighted_loss(losses, torch.ones_like(losses.rows))
+        statistics.add_losses(loss_r.detach(), unweighted.detach())
         if self.mode != "atjt":
             return loss_r
         loss_d = sum(denoiser.auxiliary_loss(k) for _ in range(denoiser.n_groups - 1))
