@@ -7,6 +7,10 @@
 * RecBole's ``Config`` parses every ``--key=value`` in ``sys.argv`` (pytest's
   flags and our own CLI flags included). We hand it an empty command line and
   pass overrides explicitly.
+* Importing RecBole's models runs ``torch.autograd.set_detect_anomaly(True)``
+  (module ``sine.py``), which records a Python stack trace for every autograd
+  op of every model in the process and slows training severalfold. We import
+  them once and switch anomaly detection back off.
 
 Nothing here edits an installed file; the torch shim is a scoped, reversible
 default while a RecBole call that loads a checkpoint runs.
@@ -61,3 +65,10 @@ def isolated_argv() -> Iterator[None]:
         yield
     finally:
         sys.argv = saved
+
+
+def undo_recbole_import_side_effects() -> None:
+    """Import RecBole's models now and turn off the anomaly mode one of them enables."""
+    import recbole.model.sequential_recommender  # noqa: F401  (sine.py enables anomaly mode)
+
+    torch.autograd.set_detect_anomaly(False)

@@ -17,7 +17,7 @@ from recbole.utils import ModelType
 
 from recbole_atjt.compat import isolated_argv
 from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, bundled_datasets
-from recbole_atjt.validation import validate_atjt_keys
+from recbole_atjt.validation import validate_atjt_keys, validate_model_keys
 
 UNIFORM_NEGATIVE = {
     "distribution": "uniform",
@@ -44,6 +44,7 @@ class ATJTConfig(Config):
             if isinstance(self.final_config_dict.get(key), str):
                 self.final_config_dict[key] = self.final_config_dict[key].lower()
         validate_atjt_keys(self.final_config_dict)
+        validate_model_keys(self.final_config_dict)
 
     def _load_internal_config_dict(self, model: str, model_class: type, dataset: str) -> None:
         super()._load_internal_config_dict(model, model_class, dataset)

@@ -72,3 +72,18 @@ def validate_atjt_keys(config: Mapping[str, Any]) -> None:
         )
     if not config.get("single_spec", True):
         raise ATJTError("multi-GPU (DDP) training is not supported; allowed: one device")
+
+
+# Base-model settings RecBole accepts but then fails on deep inside the model.
+MODEL_RULES: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
+    "FEARec": {"n_layers": _int_at_least(2)},  # its hybrid attention divides by n_layers - 1
+}
+
+
+def validate_model_keys(config: Mapping[str, Any]) -> None:
+    """Raise :class:`ATJTError` for a base-model key the model cannot work with."""
+    for key, (is_valid, allowed) in MODEL_RULES.get(config["model"], {}).items():
+        if not is_valid(config[key]):
+            raise ATJTError(
+                f"config key '{key}': got {config[key]!r}; allowed for {config['model']}: {allowed}"
+            )

@@ -22,7 +22,7 @@ TINY = {
     "epochs": 1,
     "hidden_size": 16,
     "inner_size": 32,
-    "n_layers": 1,
+    "n_layers": 2,
     "n_heads": 1,
     "embedding_size": 8,
     "mlp_hidden_size": [16],

@@ -84,3 +84,18 @@ def test_ml100k_data_path_is_honoured(tmp_path):
     (folder / "ml-100k.inter").write_text("user_id:token\titem_id:token\n")
     c = ATJTConfig("SASRec", "ml-100k", config_dict={"data_path": str(tmp_path)})
     assert c["data_path"] == str(folder)
+
+
+def test_recbole_anomaly_mode_is_off_after_import():
+    import torch
+    from recbole.utils import get_model
+
+    import recbole_atjt  # noqa: F401
+
+    get_model("SINE")  # the RecBole module that switches anomaly detection on
+    assert not torch.is_anomaly_enabled()
+
+
+def test_fearec_needs_two_layers():
+    with pytest.raises(ATJTError, match="'n_layers'.*FEARec"):
+        ATJTConfig("FEARec", "ml-100k", config_dict={"n_layers": 1})
