@@ -7,6 +7,8 @@ import ast
 import sys
 from typing import Any
 
+import yaml
+
 from recbole_atjt.paths import PROPERTIES_DIR
 
 
@@ -16,8 +18,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Train a RecBole model with ATJT (or another denoise mode) and report "
         "AUC, HR@5 and NDCG@5. Any other --key=value is passed to RecBole's config.",
     )
-    p.add_argument("--model", default="SASRec", help="RecBole model name (default: SASRec)")
-    p.add_argument("--dataset", default="ml-100k", help="dataset name (default: ml-100k)")
+    p.add_argument("--model", help="RecBole model name (default: from --config_files, else SASRec)")
+    p.add_argument("--dataset", help="dataset name (default: from --config_files, else ml-100k)")
     p.add_argument("--denoise", help="none | atjt | dnr | wat (default from properties: atjt)")
     p.add_argument("--config_files", help="YAML config files, separated by spaces or commas")
     p.add_argument("--data_path", help="folder that holds <dataset>/<dataset>.inter")
@@ -27,6 +29,28 @@ def _parser() -> argparse.ArgumentParser:
         "'none' for none. Default: 'quick' without --config_files, else none",
     )
     p.add_argument("--debug", action="store_true", help="show full tracebacks")
+    p.add_argument("--evaluate", metavar="CHECKPOINT", help="score a saved checkpoint, no training")
+    tuning = p.add_argument_group("tuning (Ray Tune; see README 'Tuning')")
+    tuning.add_argument(
+        "--tune", metavar="SPACE", help="search-space file, e.g. properties/search/atjt.yaml"
+    )
+    tuning.add_argument("--num_samples", type=int, default=8, help="trials to sample (default 8)")
+    tuning.add_argument("--tune_dir", help="search folder (trials.csv, best.yaml, Ray state)")
+    tuning.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        metavar="DIR",
+        help="resume the interrupted search in DIR (default: --tune_dir)",
+    )
+    tuning.add_argument("--ray_address", help="address of an existing Ray cluster (default: local)")
+    tuning.add_argument(
+        "--cpus_per_trial", type=float, default=1, help="CPUs per trial (default 1)"
+    )
+    tuning.add_argument(
+        "--gpus_per_trial", type=float, default=0, help="GPUs per trial (default 0)"
+    )
+    tuning.add_argument("--max_failures", type=int, default=2, help="retries of a failing trial")
     return p
 
 
@@ -54,8 +78,20 @@ def parse_overrides(extra: list[str]) -> dict[str, Any]:
     return overrides
 
 
-def build_run_arguments(argv: list[str]) -> tuple[dict[str, Any], bool]:
-    """(keyword arguments of :func:`recbole_atjt.run`, debug flag) from the command line."""
+def _from_files(files: list[str], key: str) -> Any:
+    """The last value of ``key`` in the given YAML config files, if any."""
+    value = None
+    for path in files:
+        try:
+            with open(path, encoding="utf-8") as f:
+                value = (yaml.safe_load(f) or {}).get(key, value)
+        except OSError as exc:
+            raise SystemExit(f"error: --config_files: cannot read {path}: {exc.strerror}") from None
+    return value
+
+
+def build_run_arguments(argv: list[str]) -> tuple[dict[str, Any], argparse.Namespace]:
+    """(keyword arguments of :func:`recbole_atjt.run`, our parsed flags) from the command line."""
     args, extra = _parser().parse_known_args(argv)
     overrides = parse_overrides(extra)
     for key in ("denoise", "data_path"):
@@ -69,26 +105,70 @@ def build_run_arguments(argv: list[str]) -> tuple[dict[str, Any], bool]:
             raise SystemExit(f"error: --preset '{preset}': no file {preset_file}")
         files = [str(preset_file), *files]
     run_kwargs = {
-        "model": args.model,
-        "dataset": args.dataset,
+        "model": args.model or _from_files(files, "model") or "SASRec",
+        "dataset": args.dataset or _from_files(files, "dataset") or "ml-100k",
         "config_file_list": files or None,
         "config_dict": overrides,
     }
-    return run_kwargs, args.debug
+    return run_kwargs, args
+
+
+def _train(run_kwargs: dict[str, Any]) -> None:
+    from recbole_atjt.quick_start import run
+    from recbole_atjt.run_dir import metrics_table
+
+    results = run(**run_kwargs)
+    print(metrics_table(results))
+    print(f"results: {results['run_dir']}/results.json")
+
+
+def _evaluate(path: str) -> None:
+    from recbole_atjt.evaluate import evaluate_checkpoint
+    from recbole_atjt.run_dir import metrics_table
+
+    print(metrics_table({"test": evaluate_checkpoint(path)}))
+
+
+def _search(run_kwargs: dict[str, Any], args: argparse.Namespace) -> None:
+    from recbole_atjt.tune import search
+
+    tune_dir = args.resume if isinstance(args.resume, str) else args.tune_dir
+    if not tune_dir:
+        raise SystemExit("error: --tune_dir: required for a search (or --resume=DIR)")
+    if not args.tune:
+        raise SystemExit("error: --tune: the search-space file is required, also with --resume")
+    best = search(
+        run_kwargs["model"],
+        run_kwargs["dataset"],
+        args.tune,
+        tune_dir,
+        num_samples=args.num_samples,
+        config_file_list=run_kwargs["config_file_list"],
+        config_dict=run_kwargs["config_dict"],
+        resume=bool(args.resume),
+        ray_address=args.ray_address,
+        cpus_per_trial=args.cpus_per_trial,
+        gpus_per_trial=args.gpus_per_trial,
+        max_failures=args.max_failures,
+    )
+    print(f"best parameters: {best['params']}")
+    print(f"best validation: {best['valid']}")
+    print(f"test of the best trial: {best['test']}")
+    print(f"trials: {tune_dir}/trials.csv, best config: {tune_dir}/best.yaml")
 
 
 def main(argv: list[str] | None = None) -> int:
-    run_kwargs, debug = build_run_arguments(sys.argv[1:] if argv is None else argv)
-    from recbole_atjt.quick_start import run  # heavy imports after argument checks
-    from recbole_atjt.run_dir import metrics_table
-
+    run_kwargs, args = build_run_arguments(sys.argv[1:] if argv is None else argv)
     try:
-        results = run(**run_kwargs)
+        if args.evaluate:
+            _evaluate(args.evaluate)
+        elif args.tune or args.resume:
+            _search(run_kwargs, args)
+        else:
+            _train(run_kwargs)
     except Exception as exc:  # one line for users; --debug for the traceback
-        if debug:
+        if args.debug:
             raise
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    print(metrics_table(results))
-    print(f"results: {results['run_dir']}/results.json")
     return 0

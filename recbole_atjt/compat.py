@@ -7,6 +7,9 @@
 * RecBole's ``Config`` parses every ``--key=value`` in ``sys.argv`` (pytest's
   flags and our own CLI flags included). We hand it an empty command line and
   pass overrides explicitly.
+* RecBole 1.2.1 and Ray 2.6.3 emit deprecation warnings on every run (pandas
+  chained assignment, ``torch.cuda.amp``, ``pkg_resources``) that bury our
+  output; they are silenced for those packages only.
 * Importing RecBole's models runs ``torch.autograd.set_detect_anomaly(True)``
   (module ``sine.py``), which records a Python stack trace for every autograd
   op of every model in the process and slows training severalfold. We import
@@ -21,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -72,3 +76,11 @@ def undo_recbole_import_side_effects() -> None:
     import recbole.model.sequential_recommender  # noqa: F401  (sine.py enables anomaly mode)
 
     torch.autograd.set_detect_anomaly(False)
+
+
+def quiet_library_warnings() -> None:
+    """Silence the known deprecation warnings raised inside RecBole and Ray."""
+    for module in ("recbole", "ray", "pkg_resources"):
+        warnings.filterwarnings("ignore", category=FutureWarning, module=module)
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=module)
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)

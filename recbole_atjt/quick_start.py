@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
+import torch
 from recbole.utils import dict2str, init_logger, init_seed
 
 from recbole_atjt.config import ATJTConfig
@@ -27,13 +29,19 @@ def run(
     config_file_list: list[str] | None = None,
     config_dict: dict[str, Any] | None = None,
     saved: bool = True,
+    epoch_callback: Callable[[int, dict[str, float]], None] | None = None,
+    evaluate_test: bool = True,
 ) -> dict[str, Any]:
     """Train and test one model with the configured ``denoise`` mode; returns the results.
 
     The run's folder (``results["run_dir"]``) holds ``config.yaml``,
-    ``results.json``, ``run.log`` and the best checkpoint.
+    ``results.json``, ``run.log`` and the best checkpoint. ``epoch_callback``
+    receives every validation result (epoch, metrics); with
+    ``evaluate_test=False`` the test set is never touched (model selection).
     """
     config = ATJTConfig(model, dataset, config_file_list, config_dict)
+    if config["torch_threads"]:
+        torch.set_num_threads(config["torch_threads"])
     run_dir = make_run_dir(config)
     config["checkpoint_dir"] = run_dir
     init_seed(config["seed"], config["reproducibility"])
@@ -54,10 +62,17 @@ def run(
         logger.info(model_obj)
         trainer = ATJTTrainer(config, model_obj)
 
+        callback = None
+        if epoch_callback is not None:
+            callback = lambda epoch, _score: epoch_callback(epoch, trainer.valid_history[-1][1])  # noqa: E731
         best_score, best_valid = trainer.fit(
-            train_data, valid_data, saved=saved, show_progress=show
+            train_data, valid_data, saved=saved, show_progress=show, callback_fn=callback
         )
-        test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=show)
+        test_result = (
+            trainer.evaluate(test_data, load_best_model=saved, show_progress=show)
+            if evaluate_test
+            else None
+        )
         results = plain(
             {
                 "model": config["model"],
@@ -70,6 +85,10 @@ def run(
                 "test": dict(test_result or {}),
                 "epochs_run": len(trainer.epoch_seconds),
                 "train_seconds_per_epoch": trainer.epoch_seconds,
+                "valid_per_epoch": [
+                    {"epoch": epoch, **metrics} for epoch, metrics in trainer.valid_history
+                ],
+                "torch_threads": torch.get_num_threads(),
                 "denoising_per_epoch": [
                     {"epoch": epoch, **stats}
                     for epoch, stats in sorted(trainer.epoch_statistics.items())
@@ -79,7 +98,8 @@ def run(
             }
         )
         write_results(run_dir, results)
-        logger.info(f"test result: {dict2str(results['test'])}")
+        if evaluate_test:
+            logger.info(f"test result: {dict2str(results['test'])}")
         return results
     finally:
         logger.removeHandler(log_handler)

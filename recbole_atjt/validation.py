@@ -56,6 +56,7 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "loss_attribute": (lambda v: v is None or (isinstance(v, str) and v != ""), "a name or ~"),
     "fixed_eval_candidates": (lambda v: isinstance(v, bool), "true or false"),
     "run_dir": (lambda v: isinstance(v, str) and v != "", "a folder path"),
+    "torch_threads": (lambda v: v is None or (_is_int(v) and v >= 1), "an integer >= 1 or ~"),
 }
 
 

@@ -48,10 +48,10 @@ def test_one_epoch_in_every_mode(tmp_path, model, mode):
 
 
 def test_cli_passes_flags_and_overrides_to_run():
-    kwargs, debug = build_run_arguments(
+    kwargs, args = build_run_arguments(
         ["--model=DIN", "--denoise=wat", "--epochs=3", "--alpha=0.5", "--gpu_id=''", "--debug"]
     )
-    assert kwargs["model"] == "DIN" and debug
+    assert kwargs["model"] == "DIN" and args.debug
     assert kwargs["config_dict"] == {"epochs": 3, "alpha": 0.5, "gpu_id": "", "denoise": "wat"}
     assert kwargs["config_file_list"][0].endswith("quick.yaml")  # default preset
 

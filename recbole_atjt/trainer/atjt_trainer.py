@@ -61,6 +61,7 @@ class ATJTTrainer(Trainer):
         self.denoiser: Denoiser | None = None
         self.epoch_statistics: dict[int, dict[str, float]] = {}
         self.epoch_seconds: list[float] = []
+        self.valid_history: list[tuple[int, dict[str, float]]] = []
         self._resumed_denoiser: dict[str, Any] | None = None
 
     # ---- set-up -------------------------------------------------------------
@@ -104,6 +105,12 @@ class ATJTTrainer(Trainer):
         self.epoch_seconds.append(time.perf_counter() - start)
         return loss
 
+    def _valid_epoch(self, valid_data, show_progress=False):
+        score, result = super()._valid_epoch(valid_data, show_progress)
+        epoch = len(self.epoch_seconds) - 1 + self.start_epoch
+        self.valid_history.append((epoch, {k: float(v) for k, v in result.items()}))
+        return score, result
+
     def _joint_epoch(self, train_data, epoch_idx, show_progress):
         """G rounds; in round k, group k trains the recommender weighted by g_k."""
         self.attach(train_data)
@@ -144,8 +151,7 @@ class ATJTTrainer(Trainer):
         repeats = rows_per_sequence(losses.rows.numel(), n_sequences)
         loss_r = weighted_loss(losses, w.repeat(repeats))
         statistics.add_weights(w.detach())
-        unweighted = weighted_loss(losses, torch.ones_like(losses.rows))
-        statistics.add_losses(loss_r.detach(), unweighted.detach())
+        statistics.add_losses(loss_r.detach(), losses.unweighted().detach())
         if self.mode != "atjt":
             return loss_r
         loss_d = sum(denoiser.auxiliary_loss(k) for _ in range(denoiser.n_groups - 1))

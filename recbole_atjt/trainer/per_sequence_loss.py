@@ -30,6 +30,11 @@ class RowLosses(NamedTuple):
     rows: torch.Tensor  # [N], one entry per row of the interaction
     extra: torch.Tensor | None  # scalar add-ons of calculate_loss, or None
 
+    def unweighted(self) -> torch.Tensor:
+        """The model's own loss: what calculate_loss returns without weights."""
+        loss = self.rows.mean()
+        return loss if self.extra is None else loss + self.extra
+
 
 class _RecordingTwin(nn.Module):
     """Computes the wrapped loss per row and remembers what it returned."""
