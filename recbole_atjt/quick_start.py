@@ -10,6 +10,7 @@ from typing import Any
 import torch
 from recbole.utils import dict2str, init_logger, init_seed
 
+from recbole_atjt import detection
 from recbole_atjt.config import ATJTConfig
 from recbole_atjt.data.preparation import prepare_data
 from recbole_atjt.pretrain import build_model, needs_pretraining, pretrain
@@ -73,6 +74,7 @@ def run(
             if evaluate_test
             else None
         )
+        denoising = detection.report(trainer, train_data, config, run_dir)
         results = plain(
             {
                 "model": config["model"],
@@ -93,6 +95,7 @@ def run(
                     {"epoch": epoch, **stats}
                     for epoch, stats in sorted(trainer.epoch_statistics.items())
                 ],
+                **denoising,
                 "checkpoint": trainer.saved_model_file if saved else None,
                 "run_dir": run_dir,
             }

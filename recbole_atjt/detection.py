@@ -1,0 +1,208 @@
+"""How well the recognizers find noise (SPEC 5).
+
+Two measurements, under their own names:
+
+* ``noise_detection`` (needs a ground-truth file ``<dataset>.noise``, as written
+  by ``python -m recbole_atjt.noise inject`` or shipped with atjt-synth): every
+  training sequence is weighted by the recognizer of its own group (the one
+  that weighted it in training, eval mode). A sequence is *noisy* when its
+  history holds an injected interaction. ``auc`` is the ROC AUC of
+  ``1 - weight`` separating noisy from clean sequences (sequences whose
+  *target* is injected are left out and reported apart); ``spearman`` is the
+  rank correlation between weight and the injected share of the history.
+* ``corruption_weights`` (the paper's Table 5, any dataset): the weights g_k
+  gives to original and to artificially corrupted versions of the sequences of
+  its own group, which it never saw as auxiliary data.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from typing import Any
+
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+
+from recbole_atjt.data.corruption import corrupt_histories
+from recbole_atjt.errors import ATJTError
+
+GROUND_TRUTH_SUFFIX = ".noise"
+
+
+def ground_truth_path(config) -> str:
+    return os.path.join(config["data_path"], f"{config['dataset']}{GROUND_TRUTH_SUFFIX}")
+
+
+def load_ground_truth(path: str, user_field: str, item_field: str) -> set[tuple[str, str]]:
+    """The (user token, item token) pairs marked ``is_noise`` = 1 in a ground-truth file."""
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f, delimiter="\t")
+        header = [name.split(":")[0] for name in next(reader)]
+        try:
+            u, i, flag = (header.index(n) for n in (user_field, item_field, "is_noise"))
+        except ValueError:
+            raise ATJTError(
+                f"{path}: header needs {user_field}, {item_field} and is_noise columns"
+            ) from None
+        return {(row[u], row[i]) for row in reader if row and float(row[flag]) > 0}
+
+
+def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
+    """Probability that a random positive scores above a random negative (ties count 1/2)."""
+    positive = positive.astype(bool)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores), dtype=np.float64)
+    sorted_scores = scores[order]
+    # average ranks over ties
+    _, start, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
+    for s, c in zip(start, counts, strict=True):
+        ranks[order[s : s + c]] = s + (c + 1) / 2
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _summary(w: np.ndarray) -> dict[str, float]:
+    return {
+        "n": int(len(w)),
+        "mean": float(w.mean()) if len(w) else float("nan"),
+        "std": float(w.std()) if len(w) else float("nan"),
+    }
+
+
+def history_noise(dataset, truth: set[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Per training instance: injected share of the history, and whether the target is injected."""
+    uid, iid = dataset.uid_field, dataset.iid_field
+    users = dataset.id2token(uid, dataset.inter_feat[uid].numpy())
+    history = dataset.inter_feat[iid + dataset.config["LIST_SUFFIX"]].numpy()
+    targets = dataset.id2token(iid, dataset.inter_feat[iid].numpy())
+    item_tokens = dataset.field2id_token[iid]
+    noisy_user_items: dict[str, set[str]] = {}
+    for user, item in truth:
+        noisy_user_items.setdefault(user, set()).add(item)
+    share = np.zeros(len(users))
+    target_noisy = np.zeros(len(users), dtype=bool)
+    for n, user in enumerate(users):
+        noisy = noisy_user_items.get(user)
+        if not noisy:
+            continue
+        items = history[n][history[n] > 0]
+        if len(items):
+            share[n] = np.mean([item_tokens[i] in noisy for i in items])
+        target_noisy[n] = targets[n] in noisy
+    return share, target_noisy
+
+
+@torch.no_grad()
+def own_group_weights(denoiser, batch_size: int = 4096) -> np.ndarray:
+    """Weight of every training instance under the recognizer of its own group."""
+    data = denoiser.data
+    weights = np.zeros(len(data.history))
+    for k, idx in enumerate(data.groups):
+        for start in range(0, len(idx), batch_size):
+            part = torch.as_tensor(idx[start : start + batch_size], device=data.history.device)
+            w = denoiser.weights(k, data.history[part], data.target[part], keep_graph=False)
+            weights[idx[start : start + batch_size]] = w.cpu().numpy()
+    return weights
+
+
+def noise_detection(weights: np.ndarray, share: np.ndarray, target_noisy: np.ndarray) -> dict:
+    """Detection AUC, Spearman correlation and weight summaries (module docstring)."""
+    clean_target = ~target_noisy
+    noisy = (share > 0) & clean_target
+    clean = (share == 0) & clean_target
+    w, s = weights[clean_target], share[clean_target]
+    rho = spearmanr(w, s).statistic if len(np.unique(s)) > 1 else float("nan")
+    return {
+        "auc": roc_auc(1.0 - w, noisy[clean_target]),
+        "spearman": float(rho),
+        "noisy": _summary(weights[noisy]),
+        "clean": _summary(weights[clean]),
+        "target_injected": _summary(weights[target_noisy]),
+    }
+
+
+@torch.no_grad()
+def corruption_weights(denoiser, config, batch_size: int = 4096) -> dict[str, Any]:
+    """Weights of original vs corrupted versions of each group's own sequences (Table 5)."""
+    data = denoiser.data
+    generator = torch.Generator(device=data.history.device).manual_seed(config["seed"] + 1)
+    original, corrupted = [], []
+    for k, idx in enumerate(data.groups):
+        for start in range(0, len(idx), batch_size):
+            part = torch.as_tensor(idx[start : start + batch_size], device=data.history.device)
+            history, target = data.history[part], data.target[part]
+            noisy = corrupt_histories(
+                history, data.n_items, 0.5, config["replace_count"], generator
+            )
+            w = denoiser.weights(k, noisy.history, target, keep_graph=False)
+            original.append(w[noisy.labels == 1].cpu().numpy())
+            corrupted.append(w[noisy.labels == 0].cpu().numpy())
+    original_w, corrupted_w = np.concatenate(original), np.concatenate(corrupted)
+    return {
+        "original": _summary(original_w),
+        "corrupted": _summary(corrupted_w),
+        "auc": roc_auc(
+            np.concatenate([1 - original_w, 1 - corrupted_w]),
+            np.r_[np.zeros(len(original_w)), np.ones(len(corrupted_w))],
+        ),
+    }
+
+
+def plot_weights(
+    path: str, weights: np.ndarray, share: np.ndarray, target_noisy: np.ndarray, title: str
+) -> None:
+    """Histogram of the weights of noisy vs clean training sequences."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    clean_target = ~target_noisy
+    fig, ax = plt.subplots(figsize=(6, 4))
+    bins = np.linspace(float(weights.min()), float(weights.max()) + 1e-9, 40)
+    for mask, label in (
+        ((share == 0) & clean_target, "clean history"),
+        ((share > 0) & clean_target, "history with injected items"),
+    ):
+        ax.hist(
+            weights[mask],
+            bins=bins,
+            alpha=0.6,
+            density=True,
+            label=f"{label} (n={int(mask.sum())})",
+        )
+    ax.set_xlabel("recognizer weight")
+    ax.set_ylabel("density")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def report(trainer, train_data, config, run_dir: str) -> dict[str, Any]:
+    """Both measurements for a finished denoised run; {} for ``denoise: none``."""
+    denoiser = trainer.denoiser
+    if denoiser is None:
+        return {}
+    result: dict[str, Any] = {"corruption_weights": corruption_weights(denoiser, config)}
+    truth_file = ground_truth_path(config)
+    if os.path.isfile(truth_file):
+        dataset = train_data._dataset
+        truth = load_ground_truth(truth_file, dataset.uid_field, dataset.iid_field)
+        weights = own_group_weights(denoiser)
+        share, target_noisy = history_noise(dataset, truth)
+        result["noise_detection"] = noise_detection(weights, share, target_noisy)
+        result["noise_detection"]["ground_truth"] = truth_file
+        plot_weights(
+            os.path.join(run_dir, "weights.png"),
+            weights,
+            share,
+            target_noisy,
+            f"{config['model']} on {config['dataset']} ({config['denoise']})",
+        )
+    return result
