@@ -3,14 +3,13 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import TINY
 
 from recbole_atjt import run
 from recbole_atjt.detection import roc_auc
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.noise import inject
 from recbole_atjt.paths import BUNDLED_DATA_DIR
-
-from conftest import TINY
 
 
 def _read(path):
