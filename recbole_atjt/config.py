@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from logging import getLogger
+from pathlib import Path
 from typing import Any
 
+import recbole
 from recbole.config import Config
 from recbole.utils import ModelType
 
@@ -62,6 +64,12 @@ class ATJTConfig(Config):
             final["train_neg_sample_args"] = _train_negatives_for(self.model_class, final)
         if "data_path" not in self.external_config_dict and self.dataset in bundled_datasets():
             final["data_path"] = str(BUNDLED_DATA_DIR)
+        if "load_col" not in self.external_config_dict and not _has_dataset_properties(
+            self.dataset
+        ):
+            # RecBole's default loads user and item only; histories need the time column.
+            fields = ("USER_ID_FIELD", "ITEM_ID_FIELD", "TIME_FIELD")
+            final["load_col"] = {"inter": [final[f] for f in fields]}
         return final
 
     def _set_default_parameters(self) -> None:
@@ -77,6 +85,12 @@ class ATJTConfig(Config):
                     f"data_path '{user_path}' has no ml-100k/ml-100k.inter: "
                     "using the copy bundled with RecBole instead"
                 )
+
+
+def _has_dataset_properties(dataset: str) -> bool:
+    """Whether RecBole or we ship a properties file (load_col etc.) for this dataset."""
+    recbole_file = Path(recbole.__file__).parent / "properties" / "dataset" / f"{dataset}.yaml"
+    return recbole_file.is_file() or (PROPERTIES_DIR / "dataset" / f"{dataset}.yaml").is_file()
 
 
 def _train_negatives_for(model_class: type, config: dict[str, Any]) -> dict[str, Any] | None:

@@ -81,6 +81,12 @@ def run(
                 "dataset": config["dataset"],
                 "denoise": config["denoise"],
                 "seed": config["seed"],
+                "dataset_stats": {
+                    "users": dataset_obj.user_num - 1,
+                    "items": dataset_obj.item_num - 1,
+                    # every instance is one interaction; each user's first has none
+                    "interactions": dataset_obj.inter_num + dataset_obj.user_num - 1,
+                },
                 "valid_metric": config["valid_metric"],
                 "best_valid_score": best_score,
                 "valid": dict(best_valid or {}),

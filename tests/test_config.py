@@ -99,3 +99,11 @@ def test_recbole_anomaly_mode_is_off_after_import():
 def test_fearec_needs_two_layers():
     with pytest.raises(ATJTError, match="'n_layers'.*FEARec"):
         ATJTConfig("FEARec", "ml-100k", config_dict={"n_layers": 1})
+
+
+def test_unknown_datasets_load_the_time_column():
+    c = ATJTConfig("SASRec", "some-new-dataset")
+    assert c["load_col"] == {"inter": ["user_id", "item_id", "timestamp"]}
+    assert ATJTConfig("SASRec", "ml-100k")["load_col"]["inter"][-1] == "timestamp"  # RecBole's own
+    mine = ATJTConfig("SASRec", "x", config_dict={"load_col": {"inter": ["user_id", "item_id"]}})
+    assert mine["load_col"] == {"inter": ["user_id", "item_id"]}

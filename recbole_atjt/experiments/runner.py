@@ -1,0 +1,92 @@
+"""Run an experiment's cells over seeds, keeping every finished run's results.
+
+Each run's results are stored as ``<out>/<name>/runs/<dataset>/<cell>-seed<s>.json``;
+a rerun skips what is there, so an interrupted experiment continues where it
+stopped. Injected datasets for the robustness experiment are written under
+``work_dir`` (never into the results).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from recbole_atjt.experiments.design import Cell
+from recbole_atjt.noise import inject
+from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR
+
+
+def budget_file(budget: str) -> str:
+    path = PROPERTIES_DIR / "budgets" / f"{budget}.yaml"
+    if not path.is_file():
+        names = sorted(p.stem for p in (PROPERTIES_DIR / "budgets").glob("*.yaml"))
+        raise SystemExit(f"error: --budget: got '{budget}'; allowed: {names}")
+    return str(path)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.=+-]+", "_", text)
+
+
+def _dataset_for(cell: Cell, dataset: str, data_path: str | None, work_dir: str, seed: int):
+    """(dataset name, data_path) of the cell: the clean one or an injected copy."""
+    if cell.noise == 0:
+        return dataset, data_path
+    source = data_path or (str(BUNDLED_DATA_DIR) if (BUNDLED_DATA_DIR / dataset).is_dir() else None)
+    if source is None:
+        raise SystemExit(f"error: robustness needs --data_path holding {dataset}/{dataset}.inter")
+    name = f"{dataset}-noise{round(cell.noise * 100)}-seed{seed}"
+    if not os.path.isfile(os.path.join(work_dir, name, f"{name}.inter")):
+        inject(source, dataset, cell.noise, seed=seed, out_path=work_dir, name=name)
+    return name, work_dir
+
+
+def run_cells(
+    name: str,
+    cells: list[Cell],
+    dataset: str,
+    seeds: list[int],
+    budget: str,
+    out_dir: str,
+    data_path: str | None = None,
+    work_dir: str = "saved/experiment-data",
+    extra: dict[str, Any] | None = None,
+    run_fn: Callable[..., dict] | None = None,
+) -> dict[tuple[str, int], dict]:
+    """Results of every (cell key, seed), running what is missing."""
+    from recbole_atjt.quick_start import run
+
+    run_fn = run_fn or run
+    store = os.path.join(out_dir, name, "runs", dataset)
+    os.makedirs(store, exist_ok=True)
+    results: dict[tuple[str, int], dict] = {}
+    total = len(cells) * len(seeds)
+    for n, (cell, seed) in enumerate(((c, s) for c in cells for s in seeds), start=1):
+        path = os.path.join(store, f"{_slug(cell.key)}-seed{seed}.json")
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                results[(cell.key, seed)] = json.load(f)
+            continue
+        started = time.time()
+        run_dataset, run_path = _dataset_for(cell, dataset, data_path, work_dir, seed)
+        settings = {
+            **(extra or {}),
+            **cell.overrides,
+            "seed": seed,
+            "run_dir": os.path.join(work_dir, "runs", name),
+        }
+        if run_path:
+            settings["data_path"] = run_path
+        print(
+            f"[{name} {dataset}] {n}/{total}: {cell.row} / {cell.column}, seed {seed}", flush=True
+        )
+        outcome = run_fn(cell.model, run_dataset, [budget_file(budget)], settings)
+        outcome["wall_seconds"] = time.time() - started
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(outcome, f, indent=1)
+        results[(cell.key, seed)] = outcome
+    return results

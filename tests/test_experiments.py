@@ -1,0 +1,77 @@
+import re
+
+from conftest import DATASET, TINY
+
+from recbole_atjt.experiments.__main__ import main
+
+TINY_ARGS = [
+    f"--{k}={v!r}" if isinstance(v, str) else f"--{k}={v}"
+    for k, v in TINY.items()
+    if k not in ("seed",)
+]
+
+
+def _rows(page: str) -> list[str]:
+    return [line for line in page.splitlines() if line.startswith("| ") and "---" not in line]
+
+
+def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
+    out, work = tmp_path / "results", tmp_path / "work"
+    args = [
+        "table4",
+        "--datasets",
+        DATASET,
+        "--seeds",
+        "2",
+        "--budget",
+        "smoke",
+        "--out",
+        str(out),
+        "--work_dir",
+        str(work),
+        *TINY_ARGS,
+    ]
+    assert main(args) == 0
+    page = (out / "table4" / f"{DATASET}.md").read_text()
+    rows = _rows(page)[1:]
+    assert [r.split("|")[1].strip() for r in rows] == ["base", "WAT", "DNR", "ATJT"]
+    assert re.search(r"\d\.\d{4} ± \d\.\d{4}", rows[0])
+    assert rows[0].rstrip().endswith("| - |")  # the baseline has no difference
+    assert all("seeds up)" in r for r in rows[1:])
+    assert "budget: `smoke`" in page and "2 seeds (2020, 2021)" in page
+    runs = list((out / "table4" / "runs" / DATASET).glob("*.json"))
+    assert len(runs) == 8
+
+    # a rerun reuses every finished run
+    before = {p: p.stat().st_mtime for p in runs}
+    assert main(args) == 0
+    assert all(p.stat().st_mtime == t for p, t in before.items())
+    assert "table4" in (out / "README.md").read_text()
+
+
+def test_robustness_and_sweep_pages(tmp_path):
+    out, work = tmp_path / "results", tmp_path / "work"
+    common = [
+        "--datasets",
+        DATASET,
+        "--seeds",
+        "2",
+        "--budget",
+        "smoke",
+        "--out",
+        str(out),
+        "--work_dir",
+        str(work),
+        *TINY_ARGS,
+    ]
+    assert main(["robustness", *common]) == 0
+    page = (out / "robustness" / f"{DATASET}.md").read_text()
+    assert "10% injected" in page and "20% injected" in page
+    assert "recovered by ATJT" in page and "detection AUC" in page
+    assert (work / f"{DATASET}-noise10-seed2020" / f"{DATASET}-noise10-seed2020.noise").is_file()
+
+    assert main(["fig4", *common]) == 0
+    assert (out / "fig4" / f"{DATASET}.png").stat().st_size > 1000
+    assert len(_rows((out / "fig4" / f"{DATASET}.md").read_text())) == 1 + 6
+    board = (out / "README.md").read_text()
+    assert board.index("Fig. 4") < board.index("Robustness")
