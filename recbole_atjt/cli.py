@@ -36,12 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     tuning.add_argument("--num_samples", type=int, default=8, help="trials to sample (default 8)")
     tuning.add_argument("--tune_dir", help="search folder (trials.csv, best.yaml, Ray state)")
-    tuning.add_argument(
+    p.add_argument(
         "--resume",
         nargs="?",
         const=True,
-        metavar="DIR",
-        help="resume the interrupted search in DIR (default: --tune_dir)",
+        metavar="PATH",
+        help="continue a killed run from a checkpoint or run folder; with --tune, resume the "
+        "search in PATH (default: --tune_dir)",
     )
     tuning.add_argument("--ray_address", help="address of an existing Ray cluster (default: local)")
     tuning.add_argument(
@@ -135,8 +136,6 @@ def _search(run_kwargs: dict[str, Any], args: argparse.Namespace) -> None:
     tune_dir = args.resume if isinstance(args.resume, str) else args.tune_dir
     if not tune_dir:
         raise SystemExit("error: --tune_dir: required for a search (or --resume=DIR)")
-    if not args.tune:
-        raise SystemExit("error: --tune: the search-space file is required, also with --resume")
     best = search(
         run_kwargs["model"],
         run_kwargs["dataset"],
@@ -162,8 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.evaluate:
             _evaluate(args.evaluate)
-        elif args.tune or args.resume:
+        elif args.tune:
             _search(run_kwargs, args)
+        elif args.resume:
+            if not isinstance(args.resume, str):
+                raise SystemExit("error: --resume: give the checkpoint or run folder to continue")
+            _train({"resume": args.resume})
         else:
             _train(run_kwargs)
     except Exception as exc:  # one line for users; --debug for the traceback

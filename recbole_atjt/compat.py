@@ -32,7 +32,15 @@ import torch
 
 
 def load_checkpoint(path: str, map_location: Any = None) -> Any:
-    """Load a checkpoint that this project (or RecBole) wrote: a full pickle."""
+    """Load a checkpoint that this project (or RecBole) wrote: a full pickle.
+
+    Its ``Config`` is unpickled without running ``Config.__init__``, which is
+    where RecBole re-creates the NumPy aliases (``np.float``, ...) its metrics
+    use; they are set here too, so a fresh process can evaluate or resume.
+    """
+    from recbole.config import Config
+
+    Config.compatibility_settings(None)
     return torch.load(path, map_location=map_location, weights_only=False)
 
 

@@ -11,11 +11,13 @@ import torch
 from recbole.utils import dict2str, init_logger, init_seed
 
 from recbole_atjt import detection
+from recbole_atjt.compat import load_checkpoint
 from recbole_atjt.config import ATJTConfig
 from recbole_atjt.data.preparation import prepare_data
 from recbole_atjt.pretrain import build_model, needs_pretraining, pretrain
 from recbole_atjt.run_dir import (
     attach_log_file,
+    latest_checkpoint,
     make_run_dir,
     plain,
     write_config,
@@ -32,6 +34,7 @@ def run(
     saved: bool = True,
     epoch_callback: Callable[[int, dict[str, float]], None] | None = None,
     evaluate_test: bool = True,
+    resume: str | None = None,
 ) -> dict[str, Any]:
     """Train and test one model with the configured ``denoise`` mode; returns the results.
 
@@ -39,12 +42,19 @@ def run(
     ``results.json``, ``run.log`` and the best checkpoint. ``epoch_callback``
     receives every validation result (epoch, metrics); with
     ``evaluate_test=False`` the test set is never touched (model selection).
+    ``resume`` (a checkpoint, or a run folder for its latest checkpoint)
+    continues that run exactly, with its own saved configuration.
     """
-    config = ATJTConfig(model, dataset, config_file_list, config_dict)
+    if resume:
+        checkpoint_file = latest_checkpoint(resume)
+        config = load_checkpoint(checkpoint_file, map_location="cpu")["config"]
+        run_dir = config["checkpoint_dir"]
+    else:
+        config = ATJTConfig(model, dataset, config_file_list, config_dict)
+        run_dir = make_run_dir(config)
+        config["checkpoint_dir"] = run_dir
     if config["torch_threads"]:
         torch.set_num_threads(config["torch_threads"])
-    run_dir = make_run_dir(config)
-    config["checkpoint_dir"] = run_dir
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)
     log_handler = attach_log_file(run_dir, config["state"])
@@ -62,6 +72,8 @@ def run(
         model_obj = build_model(config, train_data)
         logger.info(model_obj)
         trainer = ATJTTrainer(config, model_obj)
+        if resume:
+            trainer.resume_checkpoint(checkpoint_file)
 
         callback = None
         if epoch_callback is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
@@ -11,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import yaml
+
+from recbole_atjt.errors import ATJTError
 
 METRIC_COLUMNS = (
     ("gauc", "AUC"),
@@ -93,3 +96,13 @@ def metrics_table(results: dict[str, Any]) -> str:
         )
         lines.append(f"{split:<8}{cells}")
     return "\n".join(lines)
+
+
+def latest_checkpoint(path: str) -> str:
+    """``path`` itself if it is a file, else the run folder's ``*-latest.pth``."""
+    if os.path.isfile(path):
+        return path
+    found = sorted(glob.glob(os.path.join(path, "*-latest.pth")))
+    if not os.path.isdir(path) or not found:
+        raise ATJTError(f"--resume: {path} is neither a checkpoint nor a run folder with one")
+    return found[-1]

@@ -78,6 +78,21 @@ class GroupedTrainData:
             for idx in self.groups
         ]
 
+    def state(self) -> dict:
+        """Shuffling state of the group loaders and auxiliary streams (for exact resume)."""
+        return {
+            "loaders": [loader.generator.get_state() for loader in self.loaders],
+            "stream_generator": self._stream_generator.get_state(),
+            "streams": [(stream._order.cpu(), stream._next) for stream in self.streams],
+        }
+
+    def restore(self, state: dict) -> None:
+        for loader, saved in zip(self.loaders, state["loaders"], strict=True):
+            loader.generator.set_state(saved)
+        self._stream_generator.set_state(state["stream_generator"])
+        for stream, (order, position) in zip(self.streams, state["streams"], strict=True):
+            stream._order, stream._next = order.to(stream.indices.device), position
+
     def auxiliary_batch(self, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(instance indices, histories, targets) of the next batch outside group k."""
         idx = self.streams[k].next_batch()

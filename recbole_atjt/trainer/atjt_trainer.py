@@ -9,18 +9,19 @@ the base model only.
 
 from __future__ import annotations
 
-import random
+import os
 import time
 from functools import partial
 from typing import Any
 
-import numpy as np
 import torch
 from recbole.trainer import Trainer
 from recbole.utils import set_color
 
 from recbole_atjt.compat import load_checkpoint, trusted_torch_load
 from recbole_atjt.data.groups import GroupedTrainData
+from recbole_atjt.errors import ATJTError
+from recbole_atjt.trainer import resume
 from recbole_atjt.trainer.denoiser import Denoiser
 from recbole_atjt.trainer.per_sequence_loss import (
     resolve_loss_attribute,
@@ -63,6 +64,10 @@ class ATJTTrainer(Trainer):
         self.epoch_seconds: list[float] = []
         self.valid_history: list[tuple[int, dict[str, float]]] = []
         self._resumed_denoiser: dict[str, Any] | None = None
+        self._resumed_training_state: dict[str, Any] | None = None
+        self._train_data = None
+        self._epoch = self._batch = 0
+        self._last_parts: dict[str, torch.Tensor] = {}
 
     # ---- set-up -------------------------------------------------------------
 
@@ -82,6 +87,10 @@ class ATJTTrainer(Trainer):
         if self._resumed_denoiser is not None:
             self.denoiser.restore(self._resumed_denoiser)
 
+    @property
+    def latest_checkpoint_file(self) -> str:
+        return os.path.join(self.checkpoint_dir, f"{self.config['model']}-latest.pth")
+
     def fit(
         self,
         train_data,
@@ -91,12 +100,31 @@ class ATJTTrainer(Trainer):
         show_progress=False,
         callback_fn=None,
     ):
+        """RecBole's fit; also keeps ``<Model>-latest.pth`` after every validated epoch."""
         self.attach(train_data)
-        return super().fit(train_data, valid_data, verbose, saved, show_progress, callback_fn)
+        self._train_data = train_data
+        if self._resumed_training_state is not None:
+            resume.restore(self._resumed_training_state, train_data, self._grouped())
+            self._resumed_training_state = None
+
+        def after_validation(epoch_idx: int, valid_score: float) -> None:
+            if saved:
+                self._save_checkpoint(
+                    epoch_idx, verbose=False, saved_model_file=self.latest_checkpoint_file
+                )
+            if callback_fn is not None:
+                callback_fn(epoch_idx, valid_score)
+
+        return super().fit(train_data, valid_data, verbose, saved, show_progress, after_validation)
+
+    def _grouped(self):
+        return self.denoiser.data if self.denoiser is not None else None
 
     # ---- one epoch ----------------------------------------------------------
 
     def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
+        self._epoch = epoch_idx
+        self._batch = 0
         start = time.perf_counter()
         if self.mode == "none":
             loss = super()._train_epoch(train_data, epoch_idx, loss_func, show_progress)
@@ -107,8 +135,7 @@ class ATJTTrainer(Trainer):
 
     def _valid_epoch(self, valid_data, show_progress=False):
         score, result = super()._valid_epoch(valid_data, show_progress)
-        epoch = len(self.epoch_seconds) - 1 + self.start_epoch
-        self.valid_history.append((epoch, {k: float(v) for k, v in result.items()}))
+        self.valid_history.append((self._epoch, {k: float(v) for k, v in result.items()}))
         return score, result
 
     def _joint_epoch(self, train_data, epoch_idx, show_progress):
@@ -150,6 +177,7 @@ class ATJTTrainer(Trainer):
         losses = row_losses(self.model, interaction, self.loss_attribute)
         repeats = rows_per_sequence(losses.rows.numel(), n_sequences)
         loss_r = weighted_loss(losses, w.repeat(repeats))
+        self._last_parts = {"sequence weights": w.detach(), "recommender loss L_R": loss_r}
         statistics.add_weights(w.detach())
         statistics.add_losses(loss_r.detach(), losses.unweighted().detach())
         if self.mode != "atjt":
@@ -157,7 +185,23 @@ class ATJTTrainer(Trainer):
         loss_d = sum(denoiser.auxiliary_loss(k) for _ in range(denoiser.n_groups - 1))
         loss_d = loss_d / (denoiser.n_groups - 1)
         statistics.add_auxiliary(loss_d.detach())
+        self._last_parts["auxiliary loss L_D"] = loss_d
         return loss_r, self.alpha * loss_d
+
+    def _check_nan(self, loss):
+        """Stop at the first non-finite loss, naming the epoch, batch and quantity."""
+        self._batch += 1
+        if torch.isfinite(loss):  # the one host sync per batch that RecBole already makes
+            return
+        quantity = "training loss"
+        for name, value in self._last_parts.items():
+            if not torch.isfinite(value).all():
+                quantity = name
+                break
+        raise ATJTError(
+            f"non-finite {quantity} at epoch {self._epoch}, batch {self._batch}; "
+            "allowed: finite values (lower learning_rate / noise_learning_rate, or check the data)"
+        )
 
     # ---- checkpoints and evaluation ------------------------------------------
 
@@ -171,11 +215,19 @@ class ATJTTrainer(Trainer):
             "state_dict": self.model.state_dict(),
             "other_parameter": self.model.other_parameter(),
             "optimizer": self.optimizer.state_dict(),
-            "rng": _rng_states(),
+            "best_valid_result": self.best_valid_result,
+            "best_file": self.saved_model_file,
+            "training_state": (
+                resume.capture(self._train_data, self._grouped()) if self._train_data else None
+            ),
             "atjt": self.denoiser.checkpoint_state() if self.denoiser else None,
             "epoch_statistics": self.epoch_statistics,
+            "epoch_seconds": self.epoch_seconds,
+            "valid_history": self.valid_history,
         }
-        torch.save(state, saved_model_file, pickle_protocol=4)
+        partial_file = saved_model_file + ".partial"  # a kill mid-write leaves the old file
+        torch.save(state, partial_file, pickle_protocol=4)
+        os.replace(partial_file, saved_model_file)
         if verbose:
             self.logger.info(set_color("Saving current", "blue") + f": {saved_model_file}")
 
@@ -183,7 +235,16 @@ class ATJTTrainer(Trainer):
         with trusted_torch_load():
             super().resume_checkpoint(resume_file)
         checkpoint = load_checkpoint(str(resume_file), map_location=self.device)
+        # RecBole's load_other_parameter swaps whole modules in (DIN's embedding_layer), which
+        # leaves the optimizer stepping the old parameters: rebuild it on the live ones.
+        self.optimizer = self._build_optimizer()
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        self.saved_model_file = checkpoint.get("best_file") or str(resume_file)
+        self.best_valid_result = checkpoint.get("best_valid_result")
         self.epoch_statistics = checkpoint.get("epoch_statistics") or {}
+        self.epoch_seconds = list(checkpoint.get("epoch_seconds") or [])
+        self.valid_history = list(checkpoint.get("valid_history") or [])
+        self._resumed_training_state = checkpoint.get("training_state")
         self._resumed_denoiser = checkpoint.get("atjt")
         if self.denoiser is not None and self._resumed_denoiser is not None:
             self.denoiser.restore(self._resumed_denoiser)
@@ -199,14 +260,3 @@ def _add(total, loss):
     if isinstance(loss, tuple):
         return tuple(a + b for a, b in zip(total, loss, strict=True))
     return total + loss
-
-
-def _rng_states() -> dict[str, Any]:
-    states = {
-        "torch": torch.get_rng_state(),
-        "numpy": np.random.get_state(),
-        "python": random.getstate(),
-    }
-    if torch.cuda.is_available():
-        states["cuda"] = torch.cuda.get_rng_state_all()
-    return states

@@ -1,0 +1,84 @@
+"""Kill-and-resume and determinism (on the CPU, tiny settings)."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import DATASET, TINY
+
+from recbole_atjt import run
+from recbole_atjt.errors import ATJTError
+from recbole_atjt.paths import PROJECT_ROOT
+
+SETTINGS = {**TINY, "denoise": "atjt", "epochs": 4, "stopping_step": 10, "torch_threads": 1}
+
+
+def _cli_args(run_dir):
+    args = [
+        sys.executable,
+        str(PROJECT_ROOT / "run_recbole_atjt.py"),
+        f"--dataset={DATASET}",
+        "--preset=none",
+        f"--run_dir={run_dir}",
+    ]
+    return args + [
+        f"--{k}={v!r}" if isinstance(v, str) else f"--{k}={v}" for k, v in SETTINGS.items()
+    ]
+
+
+@pytest.mark.parametrize("model", ["SASRec", "DIN"])
+def test_a_killed_run_resumes_to_the_metrics_of_an_uninterrupted_one(tmp_path, model):
+    killed_dir = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [*_cli_args(killed_dir), f"--model={model}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(killed_dir.glob(f"*/{model}-latest.pth")):
+        assert proc.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    (run_folder,) = killed_dir.iterdir()
+    assert not (run_folder / "results.json").exists()  # killed mid-training
+
+    resumed = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "run_recbole_atjt.py"), f"--resume={run_folder}"],
+        capture_output=True,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr.decode()[-2000:]
+    with open(run_folder / "results.json") as f:
+        after_kill = json.load(f)
+
+    whole = run(model, DATASET, config_dict={**SETTINGS, "run_dir": str(tmp_path / "whole")})
+    assert after_kill["epochs_run"] == whole["epochs_run"] == 4
+    assert after_kill["valid"] == whole["valid"]
+    assert after_kill["test"] == whole["test"]
+    assert [v["ndcg@5"] for v in after_kill["valid_per_epoch"]] == [
+        v["ndcg@5"] for v in whole["valid_per_epoch"]
+    ]
+
+
+def test_two_runs_with_one_seed_are_identical(tmp_path):
+    first = run("DIN", DATASET, config_dict={**TINY, "epochs": 2, "run_dir": str(tmp_path)})
+    second = run("DIN", DATASET, config_dict={**TINY, "epochs": 2, "run_dir": str(tmp_path)})
+    assert first["valid"] == second["valid"] and first["test"] == second["test"]
+    assert first["denoising_per_epoch"] == second["denoising_per_epoch"]
+
+
+def test_resume_needs_a_checkpoint(tmp_path):
+    with pytest.raises(ATJTError, match="--resume"):
+        run(resume=str(tmp_path))
+
+
+def test_a_non_finite_loss_stops_the_run_naming_epoch_batch_and_quantity(tmp_path):
+    settings = {**TINY, "learning_rate": 1e30, "run_dir": str(tmp_path)}
+    with pytest.raises(ATJTError, match=r"non-finite .+ at epoch 0, batch \d+;") as err:
+        run("SASRec", DATASET, config_dict=settings)
+    assert "\n" not in str(err.value)
+    assert not list(tmp_path.glob("*/results.json"))  # nothing written as a result
