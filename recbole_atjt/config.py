@@ -15,9 +15,10 @@ from typing import Any
 
 import recbole
 from recbole.config import Config
-from recbole.utils import ModelType
+from recbole.utils import ModelType, get_model
 
 from recbole_atjt.compat import isolated_argv
+from recbole_atjt.errors import ATJTError
 from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, bundled_datasets
 from recbole_atjt.validation import validate_atjt_keys, validate_model_keys
 
@@ -40,6 +41,8 @@ class ATJTConfig(Config):
         config_file_list: list[str] | None = None,
         config_dict: dict[str, Any] | None = None,
     ) -> None:
+        if isinstance(model, str):
+            _check_model_name(model)
         with isolated_argv():
             super().__init__(model, dataset, config_file_list, config_dict)
         for key in ("denoise", "noise_optimizer", "weight_norm"):
@@ -85,6 +88,16 @@ class ATJTConfig(Config):
                     f"data_path '{user_path}' has no ml-100k/ml-100k.inter: "
                     "using the copy bundled with RecBole instead"
                 )
+
+
+def _check_model_name(model: str) -> None:
+    try:
+        get_model(model)
+    except (ValueError, ImportError):  # RecBole's lookup may try optional libraries first
+        raise ATJTError(
+            f"model '{model}' is not a RecBole model; allowed: a RecBole sequential or "
+            "context-aware model name, e.g. SASRec, DIN, DCN"
+        ) from None
 
 
 def _has_dataset_properties(dataset: str) -> bool:

@@ -13,7 +13,7 @@ from recbole.utils import dict2str, init_logger, init_seed
 from recbole_atjt import detection
 from recbole_atjt.compat import load_checkpoint
 from recbole_atjt.config import ATJTConfig
-from recbole_atjt.data.preparation import prepare_data
+from recbole_atjt.data.preparation import check_inputs, prepare_data
 from recbole_atjt.pretrain import build_model, needs_pretraining, pretrain
 from recbole_atjt.run_dir import (
     attach_log_file,
@@ -51,6 +51,7 @@ def run(
         run_dir = config["checkpoint_dir"]
     else:
         config = ATJTConfig(model, dataset, config_file_list, config_dict)
+        check_inputs(config)
         run_dir = make_run_dir(config)
         config["checkpoint_dir"] = run_dir
     if config["torch_threads"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -66,6 +67,12 @@ def validate_atjt_keys(config: Mapping[str, Any]) -> None:
         value = config[key] if key in config else None
         if key not in config or not is_valid(value):
             raise ATJTError(f"config key '{key}': got {value!r}; allowed: {allowed}")
+    if config["replace_count"] > (config.get("MAX_ITEM_LIST_LENGTH") or config["replace_count"]):
+        logging.getLogger().warning(
+            f"config key 'replace_count' ({config['replace_count']}) exceeds "
+            f"MAX_ITEM_LIST_LENGTH ({config['MAX_ITEM_LIST_LENGTH']}): it is clipped to each "
+            "history's length, so every corrupted history is replaced entirely"
+        )
     if config.get("enable_scaler") and config["denoise"].lower() != "none":
         raise ATJTError(
             "config key 'enable_scaler': True is not supported with denoise != 'none'; "

@@ -6,6 +6,7 @@ from recbole.data import create_dataset, data_preparation
 from recbole.data.dataloader import NegSampleEvalDataLoader
 from recbole.utils import ModelType
 
+from recbole_atjt.data.checks import check_interactions
 from recbole_atjt.data.fixed_candidates import FixedCandidateEvalDataLoader
 from recbole_atjt.data.history_feature import HistoryFeatureDataset
 from recbole_atjt.errors import ATJTError
@@ -21,7 +22,6 @@ def prepare_data(config):
     as a feature; sampled-negative evaluation loaders are then rebuilt with
     fixed candidates when ``fixed_eval_candidates`` is on.
     """
-    check_model_type(config)
     if config["MODEL_TYPE"] == ModelType.CONTEXT:
         dataset = HistoryFeatureDataset(config)
     else:
@@ -31,6 +31,12 @@ def prepare_data(config):
         valid_data, test_data = (_fixed(config, loader) for loader in (valid_data, test_data))
     _check_groups(config, train_data)
     return dataset, train_data, valid_data, test_data
+
+
+def check_inputs(config) -> None:
+    """Everything about the model and the files that can be refused before any loading."""
+    check_model_type(config)
+    check_interactions(config)
 
 
 def check_model_type(config) -> None:

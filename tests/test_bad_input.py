@@ -1,0 +1,110 @@
+"""Bad datasets and command lines: one line naming the file (and line) or flag, exit 1."""
+
+import logging
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import TINY
+
+from recbole_atjt import run
+from recbole_atjt.cli import main
+from recbole_atjt.config import ATJTConfig
+from recbole_atjt.errors import ATJTError
+from recbole_atjt.paths import BUNDLED_DATA_DIR, PROJECT_ROOT
+
+GOOD = (BUNDLED_DATA_DIR / "atjt-synth" / "atjt-synth.inter").read_text().splitlines()
+HEADER = "user_id:token\titem_id:token\ttimestamp:float"
+
+BAD_FILES = {
+    "empty file": ("", "is empty"),
+    "header only": (HEADER + "\n", "no interactions"),
+    "missing time column": ("user_id:token\titem_id:token\n1\t2\n", "no column 'timestamp'"),
+    "missing user column": ("item_id:token\ttimestamp:float\n2\t1\n", "no column 'user_id'"),
+    "missing item column": ("user_id:token\ttimestamp:float\n1\t1\n", "no column 'item_id'"),
+    "unknown column type": ("user_id:token\titem_id:int\ttimestamp:float\n", "item_id:int"),
+    "duplicated column": (HEADER + "\titem_id:token\n", "appears twice"),
+    "short row": ("\n".join([*GOOD[:5], "7\t12", *GOOD[5:9]]) + "\n", "line 6: 2 fields"),
+    "unparsable number": ("\n".join([*GOOD[:3], "1\t5\tyesterday"]) + "\n", "line 4: 'yesterday'"),
+    "duplicated header": ("\n".join([*GOOD[:4], GOOD[0], *GOOD[4:8]]) + "\n", "line 5: repeats"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_malformed_interaction_files_are_refused_naming_file_and_line(tmp_path, case):
+    text, expected = BAD_FILES[case]
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "bad.inter").write_text(text)
+    with pytest.raises(ATJTError) as err:
+        run(
+            "SASRec",
+            "bad",
+            config_dict={**TINY, "data_path": str(tmp_path), "run_dir": str(tmp_path / "runs")},
+        )
+    message = str(err.value)
+    assert expected in message and "bad.inter" in message and "\n" not in message
+    assert not list((tmp_path / "runs").glob("*/results.json"))
+
+
+def test_missing_dataset_folder_and_file(tmp_path):
+    settings = {**TINY, "data_path": str(tmp_path), "run_dir": str(tmp_path / "runs")}
+    with pytest.raises(ATJTError, match="does not exist"):
+        run("SASRec", "nowhere", config_dict=settings)
+    (tmp_path / "nofile").mkdir()
+    with pytest.raises(ATJTError, match=r"nofile\.inter does not exist"):
+        run("SASRec", "nofile", config_dict=settings)
+
+
+def test_unknown_model_and_unsupported_groups(tmp_path):
+    with pytest.raises(ATJTError, match="'Magic' is not a RecBole model"):
+        ATJTConfig("Magic", "ml-100k")
+    with pytest.raises(ATJTError, match=r"'atjt_groups'.*\(400\)"):
+        run(
+            "SASRec",
+            "atjt-synth",
+            config_dict={**TINY, "atjt_groups": 401, "run_dir": str(tmp_path)},
+        )
+
+
+def test_replace_count_beyond_the_history_length_is_clipped_with_a_warning(caplog):
+    with caplog.at_level(logging.WARNING):
+        ATJTConfig("SASRec", "ml-100k", config_dict={"replace_count": 60})
+    assert "'replace_count' (60) exceeds MAX_ITEM_LIST_LENGTH (50)" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (["--epochs"], "allowed: --key=value"),
+        (["stray"], "unrecognised argument 'stray'"),
+        (["--resume"], "--resume: give the checkpoint"),
+        (["--preset=nope"], "--preset 'nope'"),
+        (["--config_files=/no/such.yaml"], "cannot read /no/such.yaml"),
+        (["--tune=properties/search/atjt.yaml"], "--tune_dir: required"),
+    ],
+)
+def test_command_line_misuse(argv, expected, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert expected in str(exit_info.value)
+    assert exit_info.value.code != 0
+
+
+def test_cli_exits_nonzero_without_traceback_unless_debug(tmp_path):
+    script = str(PROJECT_ROOT / "run_recbole_atjt.py")
+    args = [
+        sys.executable,
+        script,
+        "--dataset=nowhere",
+        f"--data_path={tmp_path}",
+        f"--run_dir={tmp_path / 'saved'}",
+    ]
+    quiet = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert quiet.returncode == 1
+    assert quiet.stderr.strip().startswith("error: ATJTError:") and "Traceback" not in quiet.stderr
+    assert quiet.stderr.count("\n") == 1  # one line
+    assert not (tmp_path / "saved").exists()  # no run folder for a refused run
+    loud = subprocess.run([*args, "--debug"], capture_output=True, text=True, timeout=120)
+    assert loud.returncode == 1 and "Traceback" in loud.stderr
+    shutil.rmtree(tmp_path, ignore_errors=True)
