@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from recbole_atjt.config import ATJTConfig
+from recbole_atjt.data.preparation import check_inputs
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.evaluate import evaluate_checkpoint
 from recbole_atjt.quick_start import run
@@ -126,6 +127,7 @@ def search(
     space = load_search_space(space_file)
     # Every fixed key and one sample of the space are checked before Ray starts.
     probe = ATJTConfig(model, dataset, files, {**base, **_one_sample(space)})
+    check_inputs(probe)
     epochs = probe["epochs"]
 
     ray.init(
