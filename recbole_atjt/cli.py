@@ -20,7 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", help="RecBole model name (default: from --config_files, else SASRec)")
     p.add_argument("--dataset", help="dataset name (default: from --config_files, else ml-100k)")
-    p.add_argument("--denoise", help="none | atjt | dnr | wat (default from properties: atjt)")
+    p.add_argument("--denoise", help="none | atjt | dnr | wat | tce | rce (default: atjt)")
     p.add_argument("--config_files", help="YAML config files, separated by spaces or commas")
     p.add_argument("--data_path", help="folder that holds <dataset>/<dataset>.inter")
     p.add_argument(

@@ -8,7 +8,7 @@ from typing import Any
 
 from recbole_atjt.errors import ATJTError
 
-DENOISE_MODES = ("none", "atjt", "dnr", "wat")
+DENOISE_MODES = ("none", "atjt", "dnr", "wat", "tce", "rce")
 NOISE_OPTIMIZERS = ("adagrad", "adam", "adamw", "sgd", "rmsprop")
 WEIGHT_NORMS = ("none", "batch_mean")
 
@@ -57,6 +57,9 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "loss_attribute": (lambda v: v is None or (isinstance(v, str) and v != ""), "a name or ~"),
     "fixed_eval_candidates": (lambda v: isinstance(v, bool), "true or false"),
     "run_dir": (lambda v: isinstance(v, str) and v != "", "a folder path"),
+    "drop_rate": _number(lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "num_gradual": _int_at_least(1),
+    "beta": _number(lambda v: v >= 0, "a number >= 0"),
     "torch_threads": (lambda v: v is None or (_is_int(v) and v >= 1), "an integer >= 1 or ~"),
 }
 

@@ -34,13 +34,13 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
     assert main(args) == 0
     page = (out / "table4" / f"{DATASET}.md").read_text()
     rows = _rows(page)[1:]
-    assert [r.split("|")[1].strip() for r in rows] == ["base", "WAT", "DNR", "ATJT"]
+    assert [r.split("|")[1].strip() for r in rows] == ["base", "WAT", "DNR", "ATJT", "T-CE", "R-CE"]
     assert re.search(r"\d\.\d{4} ± \d\.\d{4}", rows[0])
     assert rows[0].rstrip().endswith("| - |")  # the baseline has no difference
     assert all("seeds up)" in r for r in rows[1:])
     assert "budget: `smoke`" in page and "2 seeds (2020, 2021)" in page
     runs = list((out / "table4" / "runs" / DATASET).glob("*.json"))
-    assert len(runs) == 8
+    assert len(runs) == 12
 
     # a rerun reuses every finished run
     before = {p: p.stat().st_mtime for p in runs}

@@ -15,7 +15,14 @@ PAPER_MODELS = ("WideDeep", "DCN", "DIN", "SASRec", "S3Rec", "FEARec")
 SWEEP_MODEL = "DCN"
 NOISE_RATIOS = (0.1, 0.3, 0.5, 0.7, 0.9)
 REPLACE_COUNTS = (1, 2, 3, 5, 10)
-ABLATION_MODES = (("base", "none"), ("WAT", "wat"), ("DNR", "dnr"), ("ATJT", "atjt"))
+ABLATION_MODES = (
+    ("base", "none"),
+    ("WAT", "wat"),
+    ("DNR", "dnr"),
+    ("ATJT", "atjt"),
+    ("T-CE", "tce"),
+    ("R-CE", "rce"),
+)
 INJECTED_NOISE = (0.1, 0.2)
 
 
@@ -67,7 +74,7 @@ def table3() -> list[Cell]:
 
 
 def table4() -> list[Cell]:
-    """Base / WAT / DNR / ATJT on DCN (Table 4)."""
+    """Base / WAT / DNR / ATJT on DCN (Table 4), with the loss-based T-CE and R-CE."""
     return [
         Cell(
             label,

@@ -10,7 +10,7 @@ from recbole_atjt.experiments.design import NOISE_RATIOS, REPLACE_COUNTS
 ORDER = ("table2", "table4", "fig4", "table3", "table5", "robustness")
 TITLES = {
     "table2": "Table 2: six models, base vs +ATJT",
-    "table4": "Table 4: base / WAT / DNR / ATJT (DCN)",
+    "table4": "Table 4: base / WAT / DNR / ATJT, and T-CE / R-CE (DCN)",
     "fig4": "Fig. 4: noise_ratio sweep (DCN + ATJT)",
     "table3": "Table 3: replace_count sweep (DCN + ATJT)",
     "table5": "Table 5: weights of original vs corrupted sequences (DCN + ATJT)",

@@ -23,6 +23,7 @@ from recbole_atjt.data.groups import GroupedTrainData
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.trainer import resume
 from recbole_atjt.trainer.denoiser import Denoiser
+from recbole_atjt.trainer.loss_denoising import rce_weights, tce_drop_rate, tce_weights
 from recbole_atjt.trainer.per_sequence_loss import (
     resolve_loss_attribute,
     row_losses,
@@ -30,6 +31,10 @@ from recbole_atjt.trainer.per_sequence_loss import (
     weighted_loss,
 )
 from recbole_atjt.trainer.statistics import EpochStatistics
+
+JOINT_MODES = ("atjt", "dnr", "wat")  # group-swapping loop with recognizers
+LOSS_MODES = ("tce", "rce")  # weights from the recommender's own losses
+BCE_LOSSES = (torch.nn.BCEWithLogitsLoss, torch.nn.BCELoss)
 
 
 class StepTogether:
@@ -73,7 +78,7 @@ class ATJTTrainer(Trainer):
 
     def attach(self, train_data) -> None:
         """Partition the training data and build the recognizers (once)."""
-        if self.mode == "none" or self.denoiser is not None:
+        if self.mode not in JOINT_MODES or self.denoiser is not None:
             return
         groups = GroupedTrainData(
             train_data,
@@ -128,6 +133,8 @@ class ATJTTrainer(Trainer):
         start = time.perf_counter()
         if self.mode == "none":
             loss = super()._train_epoch(train_data, epoch_idx, loss_func, show_progress)
+        elif self.mode in LOSS_MODES:
+            loss = self._loss_denoised_epoch(train_data, epoch_idx, show_progress)
         else:
             loss = self._joint_epoch(train_data, epoch_idx, show_progress)
         self.epoch_seconds.append(time.perf_counter() - start)
@@ -137,6 +144,44 @@ class ATJTTrainer(Trainer):
         score, result = super()._valid_epoch(valid_data, show_progress)
         self.valid_history.append((self._epoch, {k: float(v) for k, v in result.items()}))
         return score, result
+
+    def _loss_denoised_epoch(self, train_data, epoch_idx, show_progress):
+        """T-CE / R-CE: RecBole's epoch with per-row weights from the losses themselves."""
+        statistics = EpochStatistics(self.device)
+        loss = super()._train_epoch(
+            train_data,
+            epoch_idx,
+            loss_func=partial(self._loss_denoised_loss, epoch_idx, statistics),
+            show_progress=show_progress,
+        )
+        self._log_statistics(epoch_idx, statistics)
+        return loss
+
+    def _loss_denoised_loss(self, epoch_idx: int, statistics: EpochStatistics, interaction):
+        losses = row_losses(self.model, interaction, self.loss_attribute)
+        if self.mode == "tce":
+            label = self.config["LABEL_FIELD"]
+            positive = (
+                interaction[label] > 0.5
+                if label in interaction.interaction
+                else torch.ones_like(losses.rows, dtype=torch.bool)
+            )
+            rate = tce_drop_rate(epoch_idx, self.config["drop_rate"], self.config["num_gradual"])
+            w = tce_weights(losses.rows, positive, rate)
+        else:
+            bce = isinstance(getattr(self.model, self.loss_attribute), BCE_LOSSES)
+            w = rce_weights(losses.rows, self.config["beta"], normalise=not bce)
+        loss = weighted_loss(losses, w)
+        self._last_parts = {"row weights": w, "recommender loss": loss}
+        statistics.add_weights(w)
+        statistics.add_losses(loss.detach(), losses.unweighted().detach())
+        return loss
+
+    def _log_statistics(self, epoch_idx: int, statistics: EpochStatistics) -> None:
+        self.epoch_statistics[epoch_idx] = statistics.summary()
+        self.logger.info(
+            set_color(f"epoch {epoch_idx} denoising", "green") + f" [{statistics.describe()}]"
+        )
 
     def _joint_epoch(self, train_data, epoch_idx, show_progress):
         """G rounds; in round k, group k trains the recommender weighted by g_k."""
@@ -161,10 +206,7 @@ class ATJTTrainer(Trainer):
             finally:
                 self.optimizer = recommender_optimizer
             total = _add(total, round_loss)
-        self.epoch_statistics[epoch_idx] = statistics.summary()
-        self.logger.info(
-            set_color(f"epoch {epoch_idx} denoising", "green") + f" [{statistics.describe()}]"
-        )
+        self._log_statistics(epoch_idx, statistics)
         return total
 
     def _joint_loss(self, k: int, statistics: EpochStatistics, interaction):
