@@ -31,3 +31,14 @@ def test_eval_mode_is_deterministic_and_train_mode_uses_dropout():
     assert torch.equal(g(history, target), g(history, target))
     g.train()
     assert not torch.equal(g(history, target), g(history, target))
+
+
+def test_split_attention_equals_the_mlp_on_concatenated_pairs():
+    torch.manual_seed(0)
+    g = NoiseRecognizer(30, embedding_size=8, attention_hidden=[6, 4]).eval()
+    history, target = torch.randint(0, 30, (5, 7)), torch.randint(1, 30, (5,))
+    e_hist, e_target = g.item_embedding(history), g.item_embedding(target)
+    pairs = torch.cat([e_hist, e_target.unsqueeze(1).expand_as(e_hist)], dim=-1)
+    assert torch.allclose(
+        g._attention_scores(e_hist, e_target), g.attention(pairs).squeeze(-1), atol=1e-6
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -50,12 +51,23 @@ class NoiseRecognizer(nn.Module):
         """``history`` [B, L] item ids (0 = padding), ``target`` [B] -> weights [B]."""
         e_hist = self.item_embedding(history)  # [B, L, d]
         e_target = self.item_embedding(target)  # [B, d]
-        pairs = torch.cat([e_hist, e_target.unsqueeze(1).expand_as(e_hist)], dim=-1)
-        scores = self.attention(pairs).squeeze(-1)  # [B, L]
+        scores = self._attention_scores(e_hist, e_target)  # [B, L]
         mask = history > 0
         attn = torch.softmax(scores.masked_fill(~mask, -1e9), dim=-1) * mask
         h = torch.bmm(attn.unsqueeze(1), e_hist).squeeze(1)  # [B, d]
         return torch.sigmoid(self.output(torch.cat([h, e_target], dim=-1)).squeeze(-1))
+
+    def _attention_scores(self, e_hist: torch.Tensor, e_target: torch.Tensor) -> torch.Tensor:
+        """attention([e_n ; e_T]) for every position n, without building the pairs.
+
+        The first linear layer splits as W [e_n ; e_T] + b = W_n e_n + (W_T e_T + b): the
+        target's half is computed once per sequence instead of once per position.
+        """
+        first, rest = self.attention[0], self.attention[1:]
+        d = e_hist.shape[-1]
+        per_target = F.linear(e_target, first.weight[:, d:], first.bias)  # [B, h]
+        hidden = F.linear(e_hist, first.weight[:, :d]) + per_target.unsqueeze(1)  # [B, L, h]
+        return rest(hidden).squeeze(-1)
 
     @classmethod
     def from_config(cls, config, n_items: int) -> NoiseRecognizer:
