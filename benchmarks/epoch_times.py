@@ -46,10 +46,10 @@ def main() -> None:
             base = base or seconds
             rows.append((model, mode, seconds, seconds / base, results["test"]))
 
-    print(f"\n{'model':<8}{'mode':<6}{'s/epoch':>9}{'ratio':>7}{'AUC':>8}{'HR@5':>8}{'NDCG@5':>8}")
+    print(f"\n{'model':<9}{'mode':<6}{'s/epoch':>9}{'ratio':>7}{'AUC':>8}{'HR@5':>8}{'NDCG@5':>8}")
     for model, mode, seconds, ratio, test in rows:
         print(
-            f"{model:<8}{mode:<6}{seconds:>9.2f}{ratio:>7.2f}"
+            f"{model:<9}{mode:<6}{seconds:>9.2f}{ratio:>7.2f}"
             f"{test['gauc']:>8.4f}{test['hit@5']:>8.4f}{test['ndcg@5']:>8.4f}"
         )
 
