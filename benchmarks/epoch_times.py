@@ -1,6 +1,7 @@
 """Per-epoch training time and metrics of `none` vs `atjt` (G=2), in one process.
 
     python benchmarks/epoch_times.py [--dataset ml-100k] [--epochs 3] [--models SASRec DIN]
+        [--modes none atjt ...] [--key=value ...]
 
 Uses the quick preset (properties/quick.yaml) plus --epochs. Prints one row per
 model and mode (median epoch seconds, ratio to `none`, test metrics) and writes
@@ -14,6 +15,7 @@ import statistics
 import tempfile
 
 from recbole_atjt import run
+from recbole_atjt.cli import parse_overrides
 from recbole_atjt.paths import PROPERTIES_DIR
 
 
@@ -24,7 +26,8 @@ def main() -> None:
     p.add_argument("--models", nargs="+", default=["SASRec", "DIN"])
     p.add_argument("--modes", nargs="+", default=["none", "atjt"])
     p.add_argument("--run_dir", default=tempfile.mkdtemp(prefix="epoch-times-"))
-    args = p.parse_args()
+    args, extra = p.parse_known_args()
+    overrides = parse_overrides(extra)
 
     rows = []
     for model in args.models:
@@ -40,6 +43,7 @@ def main() -> None:
                     "stopping_step": args.epochs,
                     "show_progress": False,
                     "run_dir": args.run_dir,
+                    **overrides,
                 },
             )
             seconds = statistics.median(results["train_seconds_per_epoch"])
