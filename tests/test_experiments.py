@@ -15,10 +15,9 @@ def _rows(page: str) -> list[str]:
     return [line for line in page.splitlines() if line.startswith("| ") and "---" not in line]
 
 
-def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
-    out, work = tmp_path / "results", tmp_path / "work"
-    args = [
-        "table4",
+def _common(out, work) -> list[str]:
+    """Two seeds of the smoke budget with tiny settings, on the bundled dataset."""
+    return [
         "--datasets",
         DATASET,
         "--seeds",
@@ -31,6 +30,11 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
         str(work),
         *TINY_ARGS,
     ]
+
+
+def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
+    out, work = tmp_path / "results", tmp_path / "work"
+    args = ["table4", *_common(out, work)]
     assert main(args) == 0
     page = (out / "table4" / f"{DATASET}.md").read_text()
     rows = _rows(page)[1:]
@@ -51,19 +55,7 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
 
 def test_robustness_and_sweep_pages(tmp_path):
     out, work = tmp_path / "results", tmp_path / "work"
-    common = [
-        "--datasets",
-        DATASET,
-        "--seeds",
-        "2",
-        "--budget",
-        "smoke",
-        "--out",
-        str(out),
-        "--work_dir",
-        str(work),
-        *TINY_ARGS,
-    ]
+    common = _common(out, work)
     assert main(["robustness", *common]) == 0
     page = (out / "robustness" / f"{DATASET}.md").read_text()
     assert "10% injected" in page and "20% injected" in page
