@@ -190,7 +190,13 @@ def search(
     best_config.pop("run_dir", None)
     test = evaluate_checkpoint(best["checkpoint"])
     _write_best(os.path.join(tune_dir, "best.yaml"), best_config, files, best, test)
-    return {"params": best["params"], "valid": best["valid"], "test": test, "trials": rows}
+    return {
+        "params": best["params"],
+        "valid": best["valid"],
+        "test": test,
+        "checkpoint": best["checkpoint"],
+        "trials": rows,
+    }
 
 
 def _trial_name(trial) -> str:
@@ -221,7 +227,12 @@ def _row(result, keys: list[str]) -> dict[str, Any]:
         return row
     best = history.loc[history["valid_score"].idxmax()]
     metric_names = [c for c in history.columns if "@" in c or c == "gauc"]
-    checkpoints = sorted(glob.glob(os.path.join(result.log_dir, "*", "*.pth")))
+    best_files = [  # the best-epoch checkpoint, not <Model>-latest.pth
+        p
+        for p in glob.glob(os.path.join(result.log_dir, "*", "*.pth"))
+        if not p.endswith("-latest.pth")
+    ]
+    checkpoints = sorted(best_files, key=os.path.getmtime)
     row.update(
         status="ERROR" if result.error else _status(result),
         best_valid_score=float(best["valid_score"]),

@@ -50,6 +50,7 @@ def test_search_writes_trials_and_a_best_config_that_reproduces(tmp_path):
     scores = [float(r["best_valid_score"]) for r in rows]
     assert best["valid"]["ndcg@5"] == pytest.approx(max(scores))
     assert set(best["test"]) == {"hit@5", "hit@10", "ndcg@5", "ndcg@10", "gauc"}
+    assert not best["checkpoint"].endswith("-latest.pth")  # the best epoch's checkpoint
 
     best_file = tmp_path / "best.yaml"
     saved = yaml.safe_load(best_file.read_text())
