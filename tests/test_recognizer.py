@@ -40,5 +40,26 @@ def test_split_attention_equals_the_mlp_on_concatenated_pairs():
     e_hist, e_target = g.item_embedding(history), g.item_embedding(target)
     pairs = torch.cat([e_hist, e_target.unsqueeze(1).expand_as(e_hist)], dim=-1)
     assert torch.allclose(
-        g._attention_scores(e_hist, e_target), g.attention(pairs).squeeze(-1), atol=1e-6
+        g._attention_scores(e_hist, e_target.unsqueeze(1)), g.attention(pairs).squeeze(-1), atol=1e-6
     )
+
+
+def test_packed_and_padded_pooling_agree_in_value_and_gradient():
+    """The CPU path (real positions only) computes the GPU path's h exactly."""
+    torch.manual_seed(0)
+    g = NoiseRecognizer(30, embedding_size=8, attention_hidden=[6]).eval()
+    history = torch.tensor([[3, 4, 5, 0, 0], [0, 0, 0, 0, 0], [7, 0, 0, 0, 0], [1, 2, 3, 4, 5]])
+    mask = history > 0
+    results = []
+    for pool in (g._pool_padded, g._pool_packed):
+        g.zero_grad()
+        e_target = g.item_embedding(torch.tensor([9, 8, 7, 6]))
+        h = pool(history, mask, e_target)
+        (h * torch.arange(1.0, 9.0)).sum().backward()
+        results.append((h.detach(), g.item_embedding.weight.grad.clone()))
+    (h_padded, grad_padded), (h_packed, grad_packed) = results
+    assert torch.allclose(h_padded, h_packed, atol=1e-6)
+    assert torch.allclose(grad_padded, grad_packed, atol=1e-6)
+    assert torch.equal(h_packed[1], torch.zeros(8))  # no history: h = 0
+    # one real item: all attention on it, h is its embedding
+    assert torch.allclose(h_packed[2], g.item_embedding.weight[7], atol=1e-6)

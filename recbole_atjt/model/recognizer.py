@@ -49,24 +49,42 @@ class NoiseRecognizer(nn.Module):
 
     def forward(self, history: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """``history`` [B, L] item ids (0 = padding), ``target`` [B] -> weights [B]."""
-        e_hist = self.item_embedding(history)  # [B, L, d]
         e_target = self.item_embedding(target)  # [B, d]
-        scores = self._attention_scores(e_hist, e_target)  # [B, L]
         mask = history > 0
-        attn = torch.softmax(scores.masked_fill(~mask, -1e9), dim=-1) * mask
-        h = torch.bmm(attn.unsqueeze(1), e_hist).squeeze(1)  # [B, d]
+        if history.is_cuda:  # fixed shapes: no host sync, padding is cheap on a GPU
+            h = self._pool_padded(history, mask, e_target)
+        else:  # only the real positions: most of a short-history batch is padding
+            h = self._pool_packed(history, mask, e_target)
         return torch.sigmoid(self.output(torch.cat([h, e_target], dim=-1)).squeeze(-1))
 
-    def _attention_scores(self, e_hist: torch.Tensor, e_target: torch.Tensor) -> torch.Tensor:
-        """attention([e_n ; e_T]) for every position n, without building the pairs.
+    def _pool_padded(self, history, mask, e_target) -> torch.Tensor:
+        """h = sum_n a_n e_n over the [B, L] grid, padding masked out."""
+        e_hist = self.item_embedding(history)  # [B, L, d]
+        scores = self._attention_scores(e_hist, e_target.unsqueeze(1))  # [B, L]
+        attn = torch.softmax(scores.masked_fill(~mask, -1e9), dim=-1) * mask
+        return torch.bmm(attn.unsqueeze(1), e_hist).squeeze(1)  # [B, d]
+
+    def _pool_packed(self, history, mask, e_target) -> torch.Tensor:
+        """The same h, computed on the real positions alone (a softmax per row by scatter)."""
+        rows, cols = mask.nonzero(as_tuple=True)
+        e_real = self.item_embedding(history[rows, cols])  # [N, d]
+        scores = self._attention_scores(e_real, e_target[rows])  # [N]
+        grid = scores.new_full(history.shape, -1e9).index_put((rows, cols), scores)
+        attn = torch.softmax(grid, dim=-1)[rows, cols]  # [N]
+        h = e_target.new_zeros(e_target.shape)
+        return h.index_add(0, rows, attn.unsqueeze(-1) * e_real)  # [B, d]
+
+    def _attention_scores(self, e_items: torch.Tensor, e_target: torch.Tensor) -> torch.Tensor:
+        """attention([e_n ; e_T]) for every item n, without building the pairs.
 
         The first linear layer splits as W [e_n ; e_T] + b = W_n e_n + (W_T e_T + b): the
         target's half is computed once per sequence instead of once per position.
+        ``e_target`` broadcasts against ``e_items`` ([B, 1, d] with [B, L, d], or [N, d]).
         """
         first, rest = self.attention[0], self.attention[1:]
-        d = e_hist.shape[-1]
-        per_target = F.linear(e_target, first.weight[:, d:], first.bias)  # [B, h]
-        hidden = F.linear(e_hist, first.weight[:, :d]) + per_target.unsqueeze(1)  # [B, L, h]
+        d = e_items.shape[-1]
+        per_target = F.linear(e_target, first.weight[:, d:], first.bias)
+        hidden = F.linear(e_items, first.weight[:, :d]) + per_target
         return rest(hidden).squeeze(-1)
 
     @classmethod
