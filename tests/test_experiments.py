@@ -45,6 +45,7 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
     assert "budget: `smoke`" in page and "2 seeds (2020, 2021)" in page
     runs = list((out / "table4" / "runs" / DATASET).glob("*.json"))
     assert len(runs) == 12
+    assert re.search(r"- machine: .* CPU, \d+ cores, torch [^;]* \(12 runs\)", page)
 
     # a rerun reuses every finished run
     before = {p: p.stat().st_mtime for p in runs}

@@ -40,7 +40,9 @@ def test_split_attention_equals_the_mlp_on_concatenated_pairs():
     e_hist, e_target = g.item_embedding(history), g.item_embedding(target)
     pairs = torch.cat([e_hist, e_target.unsqueeze(1).expand_as(e_hist)], dim=-1)
     assert torch.allclose(
-        g._attention_scores(e_hist, e_target.unsqueeze(1)), g.attention(pairs).squeeze(-1), atol=1e-6
+        g._attention_scores(e_hist, e_target.unsqueeze(1)),
+        g.attention(pairs).squeeze(-1),
+        atol=1e-6,
     )
 
 

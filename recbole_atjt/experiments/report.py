@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import platform
+from collections import Counter
 from typing import Any
 
 import numpy as np
-import torch
 
 from recbole_atjt.experiments.design import Cell
 
@@ -137,11 +136,10 @@ def plot_sweep(path: str, results, cells: list[Cell], seeds, title: str) -> None
     plt.close(fig)
 
 
-def machine() -> str:
-    return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"torch {torch.__version__}, {'CUDA' if torch.cuda.is_available() else 'CPU'}"
-    )
+def machines(runs: list[dict]) -> str:
+    """Where the runs ran, with how many ran on each machine."""
+    counts = Counter(run.get("machine", "unrecorded") for run in runs)
+    return "; ".join(f"{name} ({n} runs)" for name, n in counts.items())
 
 
 def write_page(
@@ -171,7 +169,7 @@ def write_page(
         f"- budget: `{budget}` (`properties/budgets/{budget}.yaml`); "
         f"extra settings: {extra or '-'}",
         f"- dataset: {stats or dataset}",
-        f"- machine: {machine()}",
+        f"- machine: {machines(runs)}",
         f"- time: {seconds / 60:.1f} min for {len(runs)} runs "
         f"(sum of run times {sum(r.get('wall_seconds', 0) for r in runs) / 60:.1f} min)",
         "",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import time
 from collections.abc import Callable
@@ -18,6 +19,16 @@ from typing import Any
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.noise import inject
 from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR
+
+
+def machine(settings: dict[str, Any]) -> str:
+    """The machine a run with these settings trains on (the GPU's name when it uses one)."""
+    import torch
+
+    cores = f"{os.cpu_count()} cores, torch {torch.__version__}"
+    if settings.get("gpu_id") not in (None, "") and torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name(0)} GPU, {cores}"
+    return f"{platform.processor() or platform.machine()} CPU, {cores}"
 
 
 def budget_file(budget: str) -> str:
@@ -86,6 +97,7 @@ def run_cells(
         )
         outcome = run_fn(cell.model, run_dataset, [budget_file(budget)], settings)
         outcome["wall_seconds"] = time.time() - started
+        outcome["machine"] = machine(settings)
         with open(path, "w", encoding="utf-8") as f:
             json.dump(outcome, f, indent=1)
         results[(cell.key, seed)] = outcome
