@@ -73,7 +73,37 @@ class ATJTConfig(Config):
             # RecBole's default loads user and item only; histories need the time column.
             fields = ("USER_ID_FIELD", "ITEM_ID_FIELD", "TIME_FIELD")
             final["load_col"] = {"inter": [final[f] for f in fields]}
+        if "item_attribute" in final:  # S3Rec pretrains on an item attribute
+            self._resolve_item_attribute(final)
         return final
+
+    def _resolve_item_attribute(self, final: dict[str, Any]) -> None:
+        """S3Rec's item attribute: the configured one, else the dataset's first token_seq field.
+
+        RecBole's default ('class') exists in ml-100k alone; amazon-beauty calls its attribute
+        'categories'. The chosen field is added to ``load_col`` when that names the files.
+        """
+        item_file = Path(final.get("data_path") or "") / self.dataset / f"{self.dataset}.item"
+        if not item_file.is_file():
+            return  # RecBole reports a missing file itself
+        with open(item_file, encoding="utf-8") as f:
+            header = [column.split(":") for column in f.readline().rstrip("\n").split("\t")]
+        candidates = [name for name, kind in header if kind == "token_seq"]
+        attribute = final["item_attribute"]
+        if attribute not in (name for name, _ in header):
+            if "item_attribute" in self.external_config_dict or not candidates:
+                raise ATJTError(
+                    f"item_attribute: got '{attribute}', not a field of {item_file}; "
+                    f"allowed: one of its token_seq fields {candidates}"
+                )
+            attribute = final["item_attribute"] = candidates[0]
+        load_col = final.get("load_col")
+        if isinstance(load_col, dict) and attribute not in load_col.get("item", []):
+            item_fields = [final["ITEM_ID_FIELD"], attribute]
+            final["load_col"] = {
+                **load_col,
+                "item": list(dict.fromkeys([*load_col.get("item", []), *item_fields])),
+            }
 
     def _set_default_parameters(self) -> None:
         super()._set_default_parameters()

@@ -107,3 +107,29 @@ def test_unknown_datasets_load_the_time_column():
     assert ATJTConfig("SASRec", "ml-100k")["load_col"]["inter"][-1] == "timestamp"  # RecBole's own
     mine = ATJTConfig("SASRec", "x", config_dict={"load_col": {"inter": ["user_id", "item_id"]}})
     assert mine["load_col"] == {"inter": ["user_id", "item_id"]}
+
+
+def _dataset_with_item_file(root, name: str, item_header: str):
+    folder = root / name
+    folder.mkdir()
+    inter = "user_id:token\titem_id:token\ttimestamp:float\n1\t1\t1\n"
+    (folder / f"{name}.inter").write_text(inter)
+    (folder / f"{name}.item").write_text(f"{item_header}\n1\t3 4\n")
+
+
+def test_s3rec_takes_the_datasets_own_item_attribute(tmp_path):
+    """RecBole's 'class' is ml-100k's; other datasets name their attribute otherwise."""
+    _dataset_with_item_file(tmp_path, "beauty-like", "item_id:token\tcategories:token_seq")
+    config = ATJTConfig("S3Rec", "beauty-like", config_dict={"data_path": str(tmp_path)})
+    assert config["item_attribute"] == "categories"
+    assert config["load_col"]["item"] == ["item_id", "categories"]
+    assert config["load_col"]["inter"] == ["user_id", "item_id", "timestamp"]
+    with pytest.raises(ATJTError, match=r"item_attribute: got 'genre'.*\['categories'\]"):
+        ATJTConfig(
+            "S3Rec",
+            "beauty-like",
+            config_dict={"data_path": str(tmp_path), "item_attribute": "genre"},
+        )
+    _dataset_with_item_file(tmp_path, "no-attribute", "item_id:token\tprice:float")
+    with pytest.raises(ATJTError, match=r"got 'class'.*allowed: one of its token_seq fields \[\]"):
+        ATJTConfig("S3Rec", "no-attribute", config_dict={"data_path": str(tmp_path)})
