@@ -7,16 +7,19 @@ For each model: stock RecBole ``Trainer``, our trainer with ``denoise=none``,
 ``atjt`` with G=2 and with G=4, each with its own model built from one seed.
 Epochs are interleaved (stock, none, atjt2, atjt4, stock, ...) so that machine
 drift hits every mode alike. Per mode: the median train seconds per epoch and
-the peak memory while training (CUDA: max allocated during the epoch; CPU:
-the resident set's peak during the epoch minus its size just before it,
-sampled every 5 ms, i.e. what one epoch of that mode adds), and both as ratios
-to stock. The last lines read ``ratio <model> <mode> time=<x> rss=<y>``.
+the peak memory of training (CUDA: max allocated during an epoch, in this
+process; CPU: the peak resident set during one epoch, sampled every 5 ms, in a
+fresh process per mode, so that no mode reuses memory another one freed), and
+both as ratios to stock. The last lines read ``ratio <model> <mode> time=<x> rss=<y>``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -50,7 +53,7 @@ class PeakMemory:
             torch.cuda.reset_peak_memory_stats(self.device)
         else:
             self._process = psutil.Process()
-            self.start = self.peak = self._process.memory_info().rss
+            self.peak = self._process.memory_info().rss
             self._thread = threading.Thread(target=self._sample, daemon=True)
             self._thread.start()
         return self
@@ -66,7 +69,6 @@ class PeakMemory:
         else:
             self._stop.set()
             self._thread.join()
-            self.peak = max(self.peak - self.start, 1)
 
 
 def build(model: str, dataset: str, mode: str, groups: int, settings: dict, trainer_cls):
@@ -83,12 +85,29 @@ def build(model: str, dataset: str, mode: str, groups: int, settings: dict, trai
     return config, train, trainer
 
 
+MODE_NAMES = [label for label, _, _ in MODES]
+
+
+def build_mode(model: str, dataset: str, label: str, settings: dict):
+    _, mode, trainer_cls = MODES[MODE_NAMES.index(label)]
+    groups = 4 if label.endswith("G4") else 2
+    return build(model, dataset, mode, groups, settings, trainer_cls)
+
+
+def fresh_process_peak(model: str, label: str) -> int:
+    """Peak RSS (bytes) of one epoch of ``label`` in a new process with this one's arguments."""
+    argv = [sys.executable, __file__, *sys.argv[1:], "--memory_of", model, label]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["peak"]
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="amazon-beauty")
     p.add_argument("--data_path", default="../shared/datasets")
     p.add_argument("--models", nargs="+", default=["SASRec", "DIN"])
     p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--memory_of", nargs=2, metavar=("MODEL", "MODE"), help=argparse.SUPPRESS)
     args, extra = p.parse_known_args()
     settings = {
         "data_path": args.data_path,
@@ -98,12 +117,16 @@ def main() -> None:
         "checkpoint_dir": tempfile.mkdtemp(prefix="bench-"),
         **parse_overrides(extra),
     }
+    if args.memory_of:  # child: one epoch of one mode, print its peak memory
+        model, label = args.memory_of
+        config, train, trainer = build_mode(model, args.dataset, label, settings)
+        with PeakMemory(config["device"]) as memory:
+            trainer._train_epoch(train, 0)
+        print(json.dumps({"peak": memory.peak}))
+        return
     ratios = []
     for model in args.models:
-        runs = {}
-        for label, mode, trainer_cls in MODES:
-            groups = 4 if label.endswith("G4") else 2
-            runs[label] = build(model, args.dataset, mode, groups, settings, trainer_cls)
+        runs = {label: build_mode(model, args.dataset, label, settings) for label in MODE_NAMES}
         seconds = {label: [] for label in runs}
         peaks = {label: 0 for label in runs}
         for epoch in range(args.epochs):
@@ -114,19 +137,21 @@ def main() -> None:
                     seconds[label].append(time.perf_counter() - start)
                 peaks[label] = max(peaks[label], memory.peak)
         device = runs["stock"][0]["device"]
-        growth = peaks
+        if device.type != "cuda":
+            del runs
+            peaks = {label: fresh_process_peak(model, label) for label in MODE_NAMES}
         stock_s = statistics.median(seconds["stock"])
         print(f"\n{model} on {args.dataset}, {args.epochs} epochs per mode, device {device}")
         print(
             f"{'mode':<9}{'s/epoch (median)':>18}{'time ratio':>12}{'peak MB':>10}{'mem ratio':>11}"
         )
-        for label in runs:
+        for label in MODE_NAMES:
             med = statistics.median(seconds[label])
             print(
-                f"{label:<9}{med:>18.2f}{med / stock_s:>12.2f}{growth[label] / 2**20:>10.1f}"
-                f"{growth[label] / growth['stock']:>11.2f}"
+                f"{label:<9}{med:>18.2f}{med / stock_s:>12.2f}{peaks[label] / 2**20:>10.1f}"
+                f"{peaks[label] / peaks['stock']:>11.2f}"
             )
-            ratios.append((model, label, med / stock_s, growth[label] / growth["stock"]))
+            ratios.append((model, label, med / stock_s, peaks[label] / peaks["stock"]))
     for model, label, time_ratio, rss_ratio in ratios:
         print(f"ratio {model} {label} time={time_ratio:.3f} rss={rss_ratio:.3f}")
 
