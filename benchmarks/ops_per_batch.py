@@ -5,10 +5,10 @@
 Counts the top-level aten operators of one profiled epoch (the ones Python
 dispatches outside any profiler scope: the forward passes, losses, corruption
 and bookkeeping; autograd's backward and the optimizers' own operators are not
-counted) and divides by the recommender's optimizer steps. On a GPU each operator is at least one kernel launch, so
-where a batch is launch-bound (small models on a fast card) these counts,
-not FLOPs, predict the time ratio. Deterministic: it does not depend on how
-busy the machine is.
+counted) and divides by the recommender's optimizer steps. On a GPU each
+operator is at least one kernel launch, so where a batch is launch-bound
+(small models on a fast card) these counts, not FLOPs, predict the time ratio.
+Deterministic: it does not depend on how busy the machine is.
 """
 
 from __future__ import annotations

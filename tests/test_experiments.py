@@ -1,3 +1,4 @@
+import json
 import re
 
 from conftest import DATASET, TINY
@@ -52,6 +53,14 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
     assert main(args) == 0
     assert all(p.stat().st_mtime == t for p, t in before.items())
     assert "table4" in (out / "README.md").read_text()
+
+    # Table 5's cell (ATJT on DCN) is Table 4's: copied, not trained again
+    assert main(["table5", *_common(out, work)]) == 0
+    copies = sorted((out / "table5" / "runs" / DATASET).glob("*.json"))
+    assert [json.loads(p.read_text())["reused_from"] for p in copies] == [
+        f"table4/runs/{DATASET}/ATJT_DCN-seed{s}.json" for s in (2020, 2021)
+    ]
+    assert "0 trained here; 2 runs reused" in (out / "table5" / f"{DATASET}.md").read_text()
 
 
 def test_robustness_and_sweep_pages(tmp_path):

@@ -156,6 +156,7 @@ def write_page(
 ) -> None:
     """``results/<name>/<dataset>.md``."""
     runs = list(results.values())
+    trained = [r for r in runs if "reused_from" not in r]
     stats = runs[0].get("dataset_stats", {})
     lines = [
         f"# {name} on {dataset}",
@@ -171,7 +172,9 @@ def write_page(
         f"- dataset: {stats or dataset}",
         f"- machine: {machines(runs)}",
         f"- time: {seconds / 60:.1f} min for {len(runs)} runs "
-        f"(sum of run times {sum(r.get('wall_seconds', 0) for r in runs) / 60:.1f} min)",
+        f"(sum of run times {sum(r.get('wall_seconds', 0) for r in trained) / 60:.1f} min"
+        f" for the {len(trained)} trained here; {len(runs) - len(trained)} runs reused "
+        "from other experiments with identical settings)",
         "",
         "```yaml",
         budget_text.strip(),

@@ -2,12 +2,17 @@
 
 Each run's results are stored as ``<out>/<name>/runs/<dataset>/<cell>-seed<s>.json``;
 a rerun skips what is there, so an interrupted experiment continues where it
-stopped. Injected datasets for the robustness experiment are written under
+stopped. A run is identified by its ``run_key`` (model, dataset, budget, seed,
+injected noise, settings): a cell whose run another experiment already made
+(the base DCN of Table 2, Table 4 and the sweeps; ATJT on DCN in Tables 2, 4
+and 5) copies that run instead of training again, and says so in
+``reused_from``. Injected datasets for the robustness experiment are written under
 ``work_dir`` (never into the results).
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import platform
@@ -56,6 +61,29 @@ def _dataset_for(cell: Cell, dataset: str, data_path: str | None, work_dir: str,
     return name, work_dir
 
 
+def run_key(cell: Cell, dataset: str, budget: str, seed: int, extra: dict | None) -> dict:
+    """What makes two runs the same run, whichever experiment asks for it."""
+    return {
+        "model": cell.model,
+        "dataset": dataset,
+        "budget": budget,
+        "seed": seed,
+        "noise": cell.noise,
+        "settings": {**(extra or {}), **cell.overrides},
+    }
+
+
+def _finished_runs(out_dir: str, dataset: str) -> dict[str, str]:
+    """Every stored run of ``dataset`` in any experiment, by its run key."""
+    found = {}
+    for path in sorted(glob.glob(os.path.join(out_dir, "*", "runs", dataset, "*.json"))):
+        with open(path, encoding="utf-8") as f:
+            key = json.load(f).get("run_key")
+        if key is not None:
+            found.setdefault(json.dumps(key, sort_keys=True), path)
+    return found
+
+
 def run_cells(
     name: str,
     cells: list[Cell],
@@ -75,12 +103,22 @@ def run_cells(
     store = os.path.join(out_dir, name, "runs", dataset)
     os.makedirs(store, exist_ok=True)
     results: dict[tuple[str, int], dict] = {}
+    finished = _finished_runs(out_dir, dataset)
     total = len(cells) * len(seeds)
     for n, (cell, seed) in enumerate(((c, s) for c in cells for s in seeds), start=1):
         path = os.path.join(store, f"{_slug(cell.key)}-seed{seed}.json")
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as f:
                 results[(cell.key, seed)] = json.load(f)
+            continue
+        key = run_key(cell, dataset, budget, seed, extra)
+        earlier = finished.get(json.dumps(key, sort_keys=True))
+        if earlier is not None:
+            with open(earlier, encoding="utf-8") as f:
+                outcome = json.load(f)
+            outcome["reused_from"] = os.path.relpath(earlier, out_dir)
+            _store(path, outcome)
+            results[(cell.key, seed)] = outcome
             continue
         started = time.time()
         run_dataset, run_path = _dataset_for(cell, dataset, data_path, work_dir, seed)
@@ -98,7 +136,13 @@ def run_cells(
         outcome = run_fn(cell.model, run_dataset, [budget_file(budget)], settings)
         outcome["wall_seconds"] = time.time() - started
         outcome["machine"] = machine(settings)
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(outcome, f, indent=1)
+        outcome["run_key"] = key
+        _store(path, outcome)
+        finished[json.dumps(key, sort_keys=True)] = path
         results[(cell.key, seed)] = outcome
     return results
+
+
+def _store(path: str, outcome: dict) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(outcome, f, indent=1)
