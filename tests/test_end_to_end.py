@@ -82,3 +82,20 @@ def test_s3rec_with_a_pretrained_model_only_fine_tunes(tmp_path):
     with open(os.path.join(second["run_dir"], "run.log")) as f:
         log = f.read()
     assert f"Load pretrained model from {pretrained}" in log and "pretraining for" not in log
+
+
+def test_s3rec_runs_on_a_dataset_whose_attribute_is_not_class(tmp_path):
+    """amazon-beauty's shape: no properties file, the attribute is called 'categories'."""
+    from recbole_atjt.paths import BUNDLED_DATA_DIR
+
+    name = "synth-categories"
+    folder = tmp_path / "data" / name
+    folder.mkdir(parents=True)
+    source = BUNDLED_DATA_DIR / DATASET
+    (folder / f"{name}.inter").write_text((source / f"{DATASET}.inter").read_text())
+    items = (source / f"{DATASET}.item").read_text()
+    items = items.replace("category:token_seq", "categories:token_seq")
+    (folder / f"{name}.item").write_text(items)
+    settings = {**TINY, "run_dir": str(tmp_path / "runs"), "pretrain_epochs": 1, "denoise": "atjt"}
+    results = run("S3Rec", name, config_dict={**settings, "data_path": str(tmp_path / "data")})
+    _check_metrics(results["test"])
