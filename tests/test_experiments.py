@@ -77,3 +77,5 @@ def test_robustness_and_sweep_pages(tmp_path):
     assert len(_rows((out / "fig4" / f"{DATASET}.md").read_text())) == 1 + 6
     board = (out / "README.md").read_text()
     assert board.index("Fig. 4") < board.index("Robustness")
+    assert f"| Fig. 4 | [page](fig4/{DATASET}.md) |" in board
+    assert "| Table 2 | not run |" in board

@@ -18,6 +18,24 @@ TITLES = {
 }
 
 
+def coverage(out: str) -> list[str]:
+    """Which experiment ran on which dataset: a link per page, 'not run' elsewhere."""
+    pages = {name: sorted(glob.glob(os.path.join(out, name, "*.md"))) for name in ORDER}
+    datasets = sorted(
+        {os.path.splitext(os.path.basename(p))[0] for ps in pages.values() for p in ps}
+    )
+    if not datasets:
+        return []
+    lines = ["| experiment | " + " | ".join(datasets) + " |", "|---|" + "---|" * len(datasets)]
+    for name in ORDER:
+        done = {os.path.splitext(os.path.basename(p))[0]: p for p in pages[name]}
+        cells = [
+            f"[page]({os.path.relpath(done[d], out)})" if d in done else "not run" for d in datasets
+        ]
+        lines.append(f"| {TITLES[name].split(':')[0]} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
 def write_leaderboard(out: str) -> str:
     """Rebuild ``<out>/README.md`` from the pages under ``<out>/<experiment>/``."""
     lines = [
@@ -38,6 +56,7 @@ def write_leaderboard(out: str) -> str:
         "--data_path ../shared/datasets --seeds 3 --budget cpu`.",
         "",
     ]
+    lines += coverage(out)
     for name in ORDER:
         pages = sorted(glob.glob(os.path.join(out, name, "*.md")))
         if not pages:
