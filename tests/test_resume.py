@@ -82,3 +82,9 @@ def test_a_non_finite_loss_stops_the_run_naming_epoch_batch_and_quantity(tmp_pat
         run("SASRec", DATASET, config_dict=settings)
     assert "\n" not in str(err.value)
     assert not list(tmp_path.glob("*/results.json"))  # nothing written as a result
+
+
+def test_non_finite_weights_under_batch_mean_name_the_normalisation(tmp_path):
+    settings = {**TINY, "weight_norm": "batch_mean", "noise_learning_rate": 1e30}
+    with pytest.raises(ATJTError, match=r"non-finite sequence weights .*weight_norm=none"):
+        run("DCN", DATASET, config_dict={**settings, "run_dir": str(tmp_path)})

@@ -49,13 +49,17 @@ class NoiseRecognizer(nn.Module):
 
     def forward(self, history: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """``history`` [B, L] item ids (0 = padding), ``target`` [B] -> weights [B]."""
+        return torch.sigmoid(self.logits(history, target))
+
+    def logits(self, history: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The weights before the sigmoid (for a stable binary cross-entropy)."""
         e_target = self.item_embedding(target)  # [B, d]
         mask = history > 0
         if history.is_cuda:  # fixed shapes: no host sync, padding is cheap on a GPU
             h = self._pool_padded(history, mask, e_target)
         else:  # only the real positions: most of a short-history batch is padding
             h = self._pool_packed(history, mask, e_target)
-        return torch.sigmoid(self.output(torch.cat([h, e_target], dim=-1)).squeeze(-1))
+        return self.output(torch.cat([h, e_target], dim=-1)).squeeze(-1)
 
     def _pool_padded(self, history, mask, e_target) -> torch.Tensor:
         """h = sum_n a_n e_n over the [B, L] grid, padding masked out."""

@@ -240,9 +240,15 @@ class ATJTTrainer(Trainer):
             if not torch.isfinite(value).all():
                 quantity = name
                 break
+        fix = "lower learning_rate / noise_learning_rate, or check the data"
+        if quantity == "sequence weights" and self.config["weight_norm"] == "batch_mean":
+            fix = (
+                "with weight_norm=batch_mean, weights collapsing to 0 have a batch mean near 0: "
+                "use weight_norm=none or a larger alpha, else lower noise_learning_rate"
+            )
         raise ATJTError(
             f"non-finite {quantity} at epoch {self._epoch}, batch {self._batch}; "
-            "allowed: finite values (lower learning_rate / noise_learning_rate, or check the data)"
+            f"allowed: finite values ({fix})"
         )
 
     # ---- checkpoints and evaluation ------------------------------------------

@@ -63,7 +63,8 @@ class Denoiser(nn.Module):
         )
         g = self.recognizers[k]
         g.train()
-        return F.binary_cross_entropy(g(noisy.history, target), noisy.labels)
+        # on logits: stable, and a non-finite recognizer reaches the trainer's finite check
+        return F.binary_cross_entropy_with_logits(g.logits(noisy.history, target), noisy.labels)
 
     def pretrain(self, passes: int, show_progress: bool = False) -> list[float]:
         """DNR: train each g_k on the auxiliary task alone; returns g_k's mean L_D."""
