@@ -74,6 +74,15 @@ def test_robustness_and_sweep_pages(tmp_path):
 
     assert main(["fig4", *common]) == 0
     assert (out / "fig4" / f"{DATASET}.png").stat().st_size > 1000
+    # noise_ratio=0.5 is the default: the clean ATJT run of the robustness experiment
+    reused = json.loads(
+        (out / "fig4" / "runs" / DATASET / "noise_ratio=0.5_DCN+ATJT-seed2021.json").read_text()
+    )
+    assert reused["reused_from"] == f"robustness/runs/{DATASET}/clean_+ATJT-seed2021.json"
+    trained = json.loads(
+        (out / "fig4" / "runs" / DATASET / "noise_ratio=0.3_DCN+ATJT-seed2021.json").read_text()
+    )
+    assert "reused_from" not in trained
     assert len(_rows((out / "fig4" / f"{DATASET}.md").read_text())) == 1 + 6
     board = (out / "README.md").read_text()
     assert board.index("Fig. 4") < board.index("Robustness")

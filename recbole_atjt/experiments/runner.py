@@ -19,7 +19,10 @@ import platform
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.noise import inject
@@ -73,14 +76,35 @@ def run_key(cell: Cell, dataset: str, budget: str, seed: int, extra: dict | None
     }
 
 
+def _defaults(model: str, budget: str) -> dict[str, Any]:
+    """Our settings a run gets when it sets nothing: overall, the model's file, the budget."""
+    merged: dict[str, Any] = {}
+    for path in (
+        PROPERTIES_DIR / "overall.yaml",
+        PROPERTIES_DIR / "model" / f"{model}.yaml",
+        Path(budget_file(budget)),
+    ):
+        if path.is_file():
+            merged.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return merged
+
+
+def _identity(key: dict) -> str:
+    """A run key as text, without the settings that only restate a default (noise_ratio=0.5
+    in the Fig. 4 sweep is Table 2's ATJT run)."""
+    defaults = _defaults(key["model"], key["budget"])
+    settings = {k: v for k, v in key["settings"].items() if k not in defaults or defaults[k] != v}
+    return json.dumps({**key, "settings": settings}, sort_keys=True)
+
+
 def _finished_runs(out_dir: str, dataset: str) -> dict[str, str]:
-    """Every stored run of ``dataset`` in any experiment, by its run key."""
+    """Every stored run of ``dataset`` in any experiment, by its run identity."""
     found = {}
     for path in sorted(glob.glob(os.path.join(out_dir, "*", "runs", dataset, "*.json"))):
         with open(path, encoding="utf-8") as f:
             key = json.load(f).get("run_key")
         if key is not None:
-            found.setdefault(json.dumps(key, sort_keys=True), path)
+            found.setdefault(_identity(key), path)
     return found
 
 
@@ -112,7 +136,7 @@ def run_cells(
                 results[(cell.key, seed)] = json.load(f)
             continue
         key = run_key(cell, dataset, budget, seed, extra)
-        earlier = finished.get(json.dumps(key, sort_keys=True))
+        earlier = finished.get(_identity(key))
         if earlier is not None:
             with open(earlier, encoding="utf-8") as f:
                 outcome = json.load(f)
@@ -138,7 +162,7 @@ def run_cells(
         outcome["machine"] = machine(settings)
         outcome["run_key"] = key
         _store(path, outcome)
-        finished[json.dumps(key, sort_keys=True)] = path
+        finished[_identity(key)] = path
         results[(cell.key, seed)] = outcome
     return results
 
