@@ -60,7 +60,7 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
     assert [json.loads(p.read_text())["reused_from"] for p in copies] == [
         f"table4/runs/{DATASET}/ATJT_DCN-seed{s}.json" for s in (2020, 2021)
     ]
-    assert "0 trained here; 2 runs reused" in (out / "table5" / f"{DATASET}.md").read_text()
+    assert "for the 0 runs trained here; 2 runs reused" in (out / "table5" / f"{DATASET}.md").read_text()
 
 
 def test_robustness_and_sweep_pages(tmp_path):
@@ -88,3 +88,7 @@ def test_robustness_and_sweep_pages(tmp_path):
     assert board.index("Fig. 4") < board.index("Robustness")
     assert f"| Fig. 4 | [page](fig4/{DATASET}.md) |" in board
     assert "| Table 2 | not run |" in board
+    # stated once for all pages: dataset sizes, the budget file, the protocol
+    assert re.search(rf"\| {DATASET} \| \d+ \| \d+ \| \d+ \|", board)
+    assert board.count("```yaml") == 1 and "Budget `properties/budgets/smoke.yaml`" in board
+    assert "Protocol: " not in board and board.count("- machine: ") == 2

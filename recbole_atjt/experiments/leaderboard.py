@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
+import re
 
 from recbole_atjt.experiments.design import NOISE_RATIOS, REPLACE_COUNTS
+from recbole_atjt.paths import PROJECT_ROOT
 
 ORDER = ("table2", "table4", "fig4", "table3", "table5", "robustness")
 TITLES = {
@@ -16,6 +19,10 @@ TITLES = {
     "table5": "Table 5: weights of original vs corrupted sequences (DCN + ATJT)",
     "robustness": "Robustness: clean vs injected noise",
 }
+
+
+def _braced(values) -> str:
+    return "{" + ", ".join(map(str, sorted(values))) + "}"
 
 
 def coverage(out: str) -> list[str]:
@@ -36,6 +43,38 @@ def coverage(out: str) -> list[str]:
     return [*lines, ""]
 
 
+def datasets_table(out: str) -> list[str]:
+    """Users, items and interactions of every dataset a stored run used."""
+    stats = {}
+    for path in sorted(glob.glob(os.path.join(out, "*", "runs", "*", "*.json"))):
+        dataset = os.path.basename(os.path.dirname(path))
+        if dataset not in stats:
+            with open(path, encoding="utf-8") as f:
+                stats[dataset] = json.load(f).get("dataset_stats") or {}
+    if not stats:
+        return []
+    lines = ["| dataset | users | items | interactions |", "|---|---:|---:|---:|"]
+    for dataset, s in sorted(stats.items()):
+        row = [s.get(k, "?") for k in ("users", "items", "interactions")]
+        lines.append(f"| {dataset} | " + " | ".join(map(str, row)) + " |")
+    return [*lines, ""]
+
+
+def digest(page_body: str) -> str:
+    """A page without what the leaderboard states once (protocol, dataset sizes, budget)."""
+    body = re.sub(r"^Protocol: .*\n\n", "", page_body.lstrip("\n"))
+    body = re.sub(r"^- dataset: .*\n", "", body, flags=re.M)
+    return "\n" + re.sub(r"```yaml\n.*?```\n\n", "", body, flags=re.S)
+
+
+def _budget_files(out: str) -> list[str]:
+    names = set()
+    for page in glob.glob(os.path.join(out, "*", "*.md")):
+        with open(page, encoding="utf-8") as f:
+            names.update(re.findall(r"\(`(properties/budgets/\w+\.yaml)`\)", f.read()))
+    return sorted(names)
+
+
 def write_leaderboard(out: str) -> str:
     """Rebuild ``<out>/README.md`` from the pages under ``<out>/<experiment>/``."""
     lines = [
@@ -48,14 +87,19 @@ def write_leaderboard(out: str) -> str:
         "absolute numbers are not reproducible; these pages re-run its designs.",
         "",
         "Tuning ranges of the ATJT keys (paper Sec. 4.1.3, 4.2.2; `properties/search/atjt.yaml`):"
-        f" noise_learning_rate {{0.1, 0.01, 0.001, 0.0001}}, replace_count {set(REPLACE_COUNTS)}, "
-        f"noise_ratio {set(NOISE_RATIOS)}, alpha log-uniform in [0.1, 10]. Defaults used unless a "
-        "page says otherwise: `properties/overall.yaml`.",
+        " noise_learning_rate {0.0001, 0.001, 0.01, 0.1}, "
+        f"replace_count {_braced(REPLACE_COUNTS)}, noise_ratio {_braced(NOISE_RATIOS)}, "
+        "alpha log-uniform in [0.1, 10]. Defaults used unless a page says otherwise: "
+        "`properties/overall.yaml`.",
         "",
         "Commands: `python -m recbole_atjt.experiments <name> --datasets ml-100k amazon-beauty "
         "--data_path ../shared/datasets --seeds 3 --budget cpu`.",
         "",
     ]
+    lines += datasets_table(out)
+    for budget in _budget_files(out):
+        with open(os.path.join(PROJECT_ROOT, budget), encoding="utf-8") as f:
+            lines += [f"Budget `{budget}`:", "", "```yaml", f.read().strip(), "```", ""]
     lines += coverage(out)
     for name in ORDER:
         pages = sorted(glob.glob(os.path.join(out, name, "*.md")))
@@ -68,7 +112,7 @@ def write_leaderboard(out: str) -> str:
                 body = f.read().split("\n", 1)[1]
             lines += [
                 f"### [{os.path.splitext(os.path.basename(page))[0]}]({rel})",
-                body.replace("](", f"]({name}/") if "![" in body else body,
+                digest(body).replace("](", f"]({name}/") if "![" in body else digest(body),
                 "",
             ]
     path = os.path.join(out, "README.md")

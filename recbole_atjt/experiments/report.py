@@ -171,10 +171,10 @@ def write_page(
         f"extra settings: {extra or '-'}",
         f"- dataset: {stats or dataset}",
         f"- machine: {machines(runs)}",
-        f"- time: {seconds / 60:.1f} min for {len(runs)} runs "
-        f"(sum of run times {sum(r.get('wall_seconds', 0) for r in trained) / 60:.1f} min"
-        f" for the {len(trained)} trained here; {len(runs) - len(trained)} runs reused "
-        "from other experiments with identical settings)",
+        f"- time: {sum(r.get('wall_seconds', 0) for r in trained) / 60:.1f} min of training"
+        f" for the {len(trained)} runs trained here; {len(runs) - len(trained)} runs reused "
+        "from other experiments with identical settings; the command that wrote this page took "
+        f"{seconds / 60:.1f} min (finished runs are not trained again)",
         "",
         "```yaml",
         budget_text.strip(),
