@@ -60,7 +60,8 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
     assert [json.loads(p.read_text())["reused_from"] for p in copies] == [
         f"table4/runs/{DATASET}/ATJT_DCN-seed{s}.json" for s in (2020, 2021)
     ]
-    assert "for the 0 runs trained here; 2 runs reused" in (out / "table5" / f"{DATASET}.md").read_text()
+    table5_page = (out / "table5" / f"{DATASET}.md").read_text()
+    assert "for the 0 runs trained here; 2 runs reused" in table5_page
 
 
 def test_robustness_and_sweep_pages(tmp_path):

@@ -16,12 +16,13 @@ from typing import Any
 
 import torch
 from recbole.trainer import Trainer
-from recbole.utils import set_color
+from recbole.utils import EvaluatorType, set_color
 
 from recbole_atjt.compat import load_checkpoint, trusted_torch_load
 from recbole_atjt.data.groups import GroupedTrainData
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.trainer import resume
+from recbole_atjt.trainer.candidate_scores import compact_candidate_scores
 from recbole_atjt.trainer.denoiser import Denoiser
 from recbole_atjt.trainer.loss_denoising import rce_weights, tce_drop_rate, tce_weights
 from recbole_atjt.trainer.per_sequence_loss import (
@@ -300,6 +301,19 @@ class ATJTTrainer(Trainer):
     def evaluate(self, eval_data, load_best_model=True, model_file=None, show_progress=False):
         with trusted_torch_load():
             return super().evaluate(eval_data, load_best_model, model_file, show_progress)
+
+    def _neg_sample_batch_eval(self, batched_data):
+        """RecBole's scores of sampled candidates, ranked over the candidates only."""
+        interaction, scores, positive_u, positive_i = super()._neg_sample_batch_eval(batched_data)
+        if self.config["eval_type"] != EvaluatorType.RANKING or self.eval_collector.register.need(
+            "rec.items"
+        ):
+            return interaction, scores, positive_u, positive_i
+        items = interaction[self.config["ITEM_ID_FIELD"]]
+        scores, positive_i = compact_candidate_scores(
+            scores, batched_data[1], items, positive_u, positive_i
+        )
+        return interaction, scores, positive_u, positive_i
 
 
 def _add(total, loss):
