@@ -31,6 +31,15 @@ UNIFORM_NEGATIVE = {
 }
 
 
+def property_files(model: str, dataset: str) -> list[Path]:
+    """Our properties files, layered in this order over RecBole's (those that exist apply)."""
+    return [
+        PROPERTIES_DIR / "overall.yaml",
+        PROPERTIES_DIR / "model" / f"{model}.yaml",
+        PROPERTIES_DIR / "dataset" / f"{dataset}.yaml",
+    ]
+
+
 class ATJTConfig(Config):
     """A RecBole config that knows recbole_atjt's keys; see the module docstring."""
 
@@ -53,11 +62,7 @@ class ATJTConfig(Config):
 
     def _load_internal_config_dict(self, model: str, model_class: type, dataset: str) -> None:
         super()._load_internal_config_dict(model, model_class, dataset)
-        for path in (
-            PROPERTIES_DIR / "overall.yaml",
-            PROPERTIES_DIR / "model" / f"{model}.yaml",
-            PROPERTIES_DIR / "dataset" / f"{dataset}.yaml",
-        ):
+        for path in property_files(model, dataset):
             if path.is_file():
                 self._update_internal_config_dict(str(path))
 

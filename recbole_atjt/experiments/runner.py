@@ -12,6 +12,7 @@ and 5) copies that run instead of training again, and says so in
 
 from __future__ import annotations
 
+import functools
 import glob
 import json
 import os
@@ -24,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from recbole_atjt.config import property_files
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.noise import inject
 from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR
@@ -76,14 +78,11 @@ def run_key(cell: Cell, dataset: str, budget: str, seed: int, extra: dict | None
     }
 
 
-def _defaults(model: str, budget: str) -> dict[str, Any]:
-    """Our settings a run gets when it sets nothing: overall, the model's file, the budget."""
+@functools.cache
+def _defaults(model: str, dataset: str, budget: str) -> dict[str, Any]:
+    """Our settings a run gets when it sets nothing: our properties files, then the budget."""
     merged: dict[str, Any] = {}
-    for path in (
-        PROPERTIES_DIR / "overall.yaml",
-        PROPERTIES_DIR / "model" / f"{model}.yaml",
-        Path(budget_file(budget)),
-    ):
+    for path in (*property_files(model, dataset), Path(budget_file(budget))):
         if path.is_file():
             merged.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     return merged
@@ -92,7 +91,7 @@ def _defaults(model: str, budget: str) -> dict[str, Any]:
 def _identity(key: dict) -> str:
     """A run key as text, without the settings that only restate a default (noise_ratio=0.5
     in the Fig. 4 sweep is Table 2's ATJT run)."""
-    defaults = _defaults(key["model"], key["budget"])
+    defaults = _defaults(key["model"], key["dataset"], key["budget"])
     settings = {k: v for k, v in key["settings"].items() if k not in defaults or defaults[k] != v}
     return json.dumps({**key, "settings": settings}, sort_keys=True)
 
