@@ -110,9 +110,10 @@ def write_leaderboard(out: str) -> str:
             rel = os.path.relpath(page, out)
             with open(page, encoding="utf-8") as f:
                 body = f.read().split("\n", 1)[1]
+            text = digest(body)
             lines += [
                 f"### [{os.path.splitext(os.path.basename(page))[0]}]({rel})",
-                digest(body).replace("](", f"]({name}/") if "![" in body else digest(body),
+                text.replace("](", f"]({name}/") if "![" in text else text,
                 "",
             ]
     path = os.path.join(out, "README.md")
