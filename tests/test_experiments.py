@@ -1,6 +1,7 @@
 import json
 import re
 
+import pytest
 from conftest import DATASET, TINY
 
 from recbole_atjt.experiments.__main__ import main
@@ -62,6 +63,15 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
     ]
     table5_page = (out / "table5" / f"{DATASET}.md").read_text()
     assert "for the 0 runs trained here; 2 runs reused" in table5_page
+
+    # a thread count is not a new run; another budget is refused, not mixed into the page
+    stored = {p: p.stat().st_mtime for p in copies}
+    assert main(["table5", *_common(out, work), "--torch_threads=1"]) == 0
+    assert all(p.stat().st_mtime == t for p, t in stored.items())
+    table5_page = (out / "table5" / f"{DATASET}.md").read_text()
+    with pytest.raises(SystemExit, match=r"other settings \(budget 'smoke'.*--out"):
+        main(["table5", *_common(out, work), "--budget", "cpu"])
+    assert (out / "table5" / f"{DATASET}.md").read_text() == table5_page
 
 
 def test_robustness_and_sweep_pages(tmp_path):

@@ -88,11 +88,19 @@ def _defaults(model: str, dataset: str, budget: str) -> dict[str, Any]:
     return merged
 
 
+# Settings that change how a run executes or logs, not what it trains.
+EXECUTION_ONLY = ("torch_threads", "show_progress", "state")
+
+
 def _identity(key: dict) -> str:
     """A run key as text, without the settings that only restate a default (noise_ratio=0.5
-    in the Fig. 4 sweep is Table 2's ATJT run)."""
+    in the Fig. 4 sweep is Table 2's ATJT run) or only change how it executes."""
     defaults = _defaults(key["model"], key["dataset"], key["budget"])
-    settings = {k: v for k, v in key["settings"].items() if k not in defaults or defaults[k] != v}
+    settings = {
+        k: v
+        for k, v in key["settings"].items()
+        if k not in EXECUTION_ONLY and (k not in defaults or defaults[k] != v)
+    }
     return json.dumps({**key, "settings": settings}, sort_keys=True)
 
 
@@ -126,10 +134,13 @@ def run_cells(
     store = os.path.join(out_dir, name, "runs", dataset)
     os.makedirs(store, exist_ok=True)
     results: dict[tuple[str, int], dict] = {}
+    grid = [(c, s) for c in cells for s in seeds]
+    paths = {(c.key, s): os.path.join(store, f"{_slug(c.key)}-seed{s}.json") for c, s in grid}
+    for cell, seed in grid:
+        _check_stored(paths[(cell.key, seed)], run_key(cell, dataset, budget, seed, extra), out_dir)
     finished = _finished_runs(out_dir, dataset)
-    total = len(cells) * len(seeds)
-    for n, (cell, seed) in enumerate(((c, s) for c in cells for s in seeds), start=1):
-        path = os.path.join(store, f"{_slug(cell.key)}-seed{seed}.json")
+    for n, (cell, seed) in enumerate(grid, start=1):
+        path = paths[(cell.key, seed)]
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as f:
                 results[(cell.key, seed)] = json.load(f)
@@ -154,7 +165,8 @@ def run_cells(
         if run_path:
             settings["data_path"] = run_path
         print(
-            f"[{name} {dataset}] {n}/{total}: {cell.row} / {cell.column}, seed {seed}", flush=True
+            f"[{name} {dataset}] {n}/{len(grid)}: {cell.row} / {cell.column}, seed {seed}",
+            flush=True,
         )
         outcome = run_fn(cell.model, run_dataset, [budget_file(budget)], settings)
         outcome["wall_seconds"] = time.time() - started
@@ -164,6 +176,22 @@ def run_cells(
         finished[_identity(key)] = path
         results[(cell.key, seed)] = outcome
     return results
+
+
+def _check_stored(path: str, key: dict, out_dir: str) -> None:
+    """Refuse to mix runs of other settings (another budget, --epochs=...) into one page."""
+    if not os.path.isfile(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        stored = json.load(f).get("run_key")
+    if stored is not None and _identity(stored) == _identity(key):
+        return
+    raise SystemExit(
+        f"error: {path} holds a run of other settings (budget {stored and stored['budget']!r}, "
+        f"settings {stored and stored['settings']}) than asked (budget {key['budget']!r}, "
+        f"settings {key['settings']}); results of other settings belong in their own "
+        f"folder: add --out {out_dir}-<name>"
+    )
 
 
 def _store(path: str, outcome: dict) -> None:
