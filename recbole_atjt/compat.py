@@ -14,6 +14,11 @@
   (module ``sine.py``), which records a Python stack trace for every autograd
   op of every model in the process and slows training severalfold. We import
   them once and switch anomaly detection back off.
+* RecBole 1.2.1's evaluation collector calls ``.cpu()`` on everything it
+  collected, including the item count and item counters that ItemCoverage,
+  GiniIndex, AveragePopularity and TailPercentage need (an ``int`` and a
+  ``Counter``): those metrics crash every evaluation. Our trainer uses
+  ``Collector`` below, which moves only tensors.
 
 Nothing here edits an installed file; the torch shim is a scoped, reversible
 default while a RecBole call that loads a checkpoint runs.
@@ -22,6 +27,7 @@ default while a RecBole call that loads a checkpoint runs.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import sys
 import warnings
@@ -29,6 +35,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
+from recbole.evaluator import Collector as RecBoleCollector
 
 
 def load_checkpoint(path: str, map_location: Any = None) -> Any:
@@ -92,3 +99,17 @@ def quiet_library_warnings() -> None:
         warnings.filterwarnings("ignore", category=FutureWarning, module=module)
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=module)
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+
+
+class Collector(RecBoleCollector):
+    """RecBole's evaluation collector, moving only tensors to the CPU."""
+
+    def get_data_struct(self):
+        collected = self.data_struct._data_dict
+        plain = {k: v for k, v in collected.items() if not isinstance(v, torch.Tensor)}
+        for key in plain:
+            del collected[key]
+        returned = super().get_data_struct()
+        collected.update(plain)
+        returned._data_dict.update(copy.deepcopy(plain))
+        return returned

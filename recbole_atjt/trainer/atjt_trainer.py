@@ -18,7 +18,7 @@ import torch
 from recbole.trainer import Trainer
 from recbole.utils import EvaluatorType, set_color
 
-from recbole_atjt.compat import load_checkpoint, trusted_torch_load
+from recbole_atjt.compat import Collector, load_checkpoint, trusted_torch_load
 from recbole_atjt.data.groups import GroupedTrainData
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.trainer import resume
@@ -58,6 +58,7 @@ class ATJTTrainer(Trainer):
 
     def __init__(self, config: Any, model: torch.nn.Module) -> None:
         super().__init__(config, model)
+        self.eval_collector = Collector(config)
         self.mode: str = config["denoise"]
         self.alpha: float = config["alpha"]
         self.history_field = config["ITEM_ID_FIELD"] + config["LIST_SUFFIX"]
