@@ -73,6 +73,16 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
         main(["table5", *_common(out, work), "--budget", "cpu"])
     assert (out / "table5" / f"{DATASET}.md").read_text() == table5_page
 
+    # Table 2 for DCN only: both runs are Table 4's; page and leaderboard name the missing models
+    assert main(["table2", "--models", "DCN", *_common(out, work)]) == 0
+    missing = "WideDeep, DIN, SASRec, S3Rec, FEARec"
+    table2_page = (out / "table2" / f"{DATASET}.md").read_text()
+    assert f"- models not run here: {missing} (of the paper's six)" in table2_page
+    assert (
+        f"| Table 2 | [page](table2/{DATASET}.md) ({missing} not run) |"
+        in (out / "README.md").read_text()
+    )
+
 
 def test_robustness_and_sweep_pages(tmp_path):
     out, work = tmp_path / "results", tmp_path / "work"

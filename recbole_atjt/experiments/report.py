@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from recbole_atjt.experiments.design import Cell
+from recbole_atjt.experiments.design import PAPER_MODELS, Cell
 
 METRICS = (("gauc", "AUC"), ("hit@5", "HR@5"), ("ndcg@5", "NDCG@5"))
 PAIRED_METRIC = ("ndcg@5", "NDCG@5")
@@ -142,6 +142,18 @@ def machines(runs: list[dict]) -> str:
     return "; ".join(f"{name} ({n} runs)" for name, n in counts.items())
 
 
+NOT_RUN = "- models not run here: "
+
+
+def _models_not_run(name: str, cells) -> list[str]:
+    """Table 2's models that this page lacks (it shows the models the command was given)."""
+    ran = {c.model for c in cells}
+    missing = [m for m in PAPER_MODELS if m not in ran]
+    if name != "table2" or not missing:
+        return []
+    return [f"{NOT_RUN}{', '.join(missing)} (of the paper's six)", ""]
+
+
 def write_page(
     path: str,
     name: str,
@@ -176,6 +188,7 @@ def write_page(
         "from other experiments with identical settings; the command that wrote this page took "
         f"{seconds / 60:.1f} min (finished runs are not trained again)",
         "",
+        *_models_not_run(name, cells),
         "```yaml",
         budget_text.strip(),
         "```",
