@@ -26,8 +26,12 @@ def test_candidates_kept_in_item_order_duplicates_once_positive_mapped():
     assert torch.sort(compact, descending=True)[0].argmin(dim=1).tolist() == [3, 2]
 
 
-@pytest.mark.parametrize("model", ["DCN", "SASRec"])
-def test_metrics_equal_recbole_evaluation(tiny, model):
+# sequential models with full_sort_predict encode each user's sequence once; DCN, DIN cannot
+@pytest.mark.parametrize(
+    ("model", "encodes_once"),
+    [("DCN", False), ("DIN", False), ("SASRec", True), ("S3Rec", True), ("FEARec", True)],
+)
+def test_metrics_equal_recbole_evaluation(tiny, model, encodes_once):
     metrics = ["Hit", "NDCG", "MRR", "GAUC", "Precision"]
     config, train, valid, _, net = tiny(model, denoise="none", metrics=metrics, topk=[1, 5])
     ours = ATJTTrainer(config, net)
@@ -41,6 +45,7 @@ def test_metrics_equal_recbole_evaluation(tiny, model):
                         "precision@1", "precision@5"}  # fmt: skip
     assert got == want
     assert 0 < got["gauc"] < 1 and got["hit@5"] > got["hit@1"]
+    assert ours._encode_once is encodes_once
 
 
 def test_item_metrics_keep_recbole_matrix(tiny):

@@ -22,7 +22,11 @@ from recbole_atjt.compat import Collector, load_checkpoint, trusted_torch_load
 from recbole_atjt.data.groups import GroupedTrainData
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.trainer import resume
-from recbole_atjt.trainer.candidate_scores import compact_candidate_scores
+from recbole_atjt.trainer.candidate_scores import (
+    compact_candidate_scores,
+    matches_predict,
+    per_user_scores,
+)
 from recbole_atjt.trainer.denoiser import Denoiser
 from recbole_atjt.trainer.loss_denoising import rce_weights, tce_drop_rate, tce_weights
 from recbole_atjt.trainer.per_sequence_loss import (
@@ -75,6 +79,7 @@ class ATJTTrainer(Trainer):
         self._train_data = None
         self._epoch = self._batch = 0
         self._last_parts: dict[str, torch.Tensor] = {}
+        self._encode_once: bool | None = None  # decided on the first evaluation batch
 
     # ---- set-up -------------------------------------------------------------
 
@@ -304,15 +309,25 @@ class ATJTTrainer(Trainer):
             return super().evaluate(eval_data, load_best_model, model_file, show_progress)
 
     def _neg_sample_batch_eval(self, batched_data):
-        """RecBole's scores of sampled candidates, ranked over the candidates only."""
-        interaction, scores, positive_u, positive_i = super()._neg_sample_batch_eval(batched_data)
+        """Scores of sampled candidates, ranked over the candidates only; a sequential model
+        encodes each user's sequence once instead of once per candidate."""
         if self.config["eval_type"] != EvaluatorType.RANKING or self.eval_collector.register.need(
             "rec.items"
         ):
-            return interaction, scores, positive_u, positive_i
+            return super()._neg_sample_batch_eval(batched_data)
+        interaction, row_idx, positive_u, positive_i = batched_data
+        interaction, rows = interaction.to(self.device), row_idx.to(self.device)
         items = interaction[self.config["ITEM_ID_FIELD"]]
+        if self._encode_once is None:
+            self._encode_once = matches_predict(self.model, interaction, rows, items)
+        if self._encode_once:
+            scores = per_user_scores(self.model, interaction, rows)
+        else:
+            interaction, scores, positive_u, positive_i = super()._neg_sample_batch_eval(
+                batched_data
+            )
         scores, positive_i = compact_candidate_scores(
-            scores, batched_data[1], items, positive_u, positive_i
+            scores, row_idx, items, positive_u, positive_i
         )
         return interaction, scores, positive_u, positive_i
 

@@ -9,11 +9,39 @@ as RecBole's rows are, so the candidate count is still the first -inf) and maps
 the positives to their columns. Hit, NDCG, MRR, GAUC and the other rank metrics
 are unchanged; metrics that report item ids ("rec.items": coverage, popularity)
 keep RecBole's matrix.
+
+RecBole also scores a sequential model's candidates with ``predict``, one row
+per (user, candidate): the sequence encoder runs 101 times per user. Where the
+model has ``full_sort_predict``, ``per_user_scores`` encodes each user's
+sequence once and reads the candidates' scores from its row
+(``ATJTTrainer`` checks on its first batch that they match ``predict``).
 """
 
 from __future__ import annotations
 
 import torch
+from recbole.model.abstract_recommender import AbstractRecommender, SequentialRecommender
+
+
+def per_user_scores(model, interaction, row_idx: torch.Tensor) -> torch.Tensor:
+    """(users x items) scores of a uni100 batch, encoding each user's sequence once.
+
+    ``row_idx`` (each row's user within the batch) is on the interaction's device.
+    """
+    position = torch.arange(len(row_idx), device=row_idx.device)
+    first = torch.full((int(row_idx.max()) + 1,), len(row_idx), device=row_idx.device)
+    first.scatter_reduce_(0, row_idx, position, reduce="amin")  # each user's first row
+    return model.full_sort_predict(interaction[first])
+
+
+def matches_predict(model, interaction, row_idx: torch.Tensor, items: torch.Tensor) -> bool:
+    """Whether ``per_user_scores`` gives this batch ``predict``'s scores (up to rounding)."""
+    if not isinstance(model, SequentialRecommender) or (
+        type(model).full_sort_predict is AbstractRecommender.full_sort_predict
+    ):
+        return False
+    ours = per_user_scores(model, interaction, row_idx)[row_idx, items]
+    return torch.allclose(ours, model.predict(interaction), rtol=1e-4, atol=1e-5)
 
 
 def compact_candidate_scores(
