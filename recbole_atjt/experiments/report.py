@@ -151,7 +151,7 @@ def _models_not_run(name: str, cells) -> list[str]:
     missing = [m for m in PAPER_MODELS if m not in ran]
     if name != "table2" or not missing:
         return []
-    return [f"{NOT_RUN}{', '.join(missing)} (of the paper's six)", ""]
+    return [f"{NOT_RUN}{', '.join(missing)} (of the paper's six)"]
 
 
 def write_page(
@@ -187,8 +187,8 @@ def write_page(
         f" for the {len(trained)} runs trained here; {len(runs) - len(trained)} runs reused "
         "from other experiments with identical settings; the command that wrote this page took "
         f"{seconds / 60:.1f} min (finished runs are not trained again)",
-        "",
         *_models_not_run(name, cells),
+        "",
         "```yaml",
         budget_text.strip(),
         "```",
