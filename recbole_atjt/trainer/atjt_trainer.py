@@ -326,9 +326,7 @@ class ATJTTrainer(Trainer):
             interaction, scores, positive_u, positive_i = super()._neg_sample_batch_eval(
                 batched_data
             )
-        scores, positive_i = compact_candidate_scores(
-            scores, row_idx, items, positive_u, positive_i
-        )
+        scores, positive_i = compact_candidate_scores(scores, rows, items, positive_u, positive_i)
         return interaction, scores, positive_u, positive_i
 
 
