@@ -1,5 +1,6 @@
 import json
 import re
+from pathlib import Path
 
 import pytest
 from conftest import DATASET, TINY
@@ -113,3 +114,17 @@ def test_robustness_and_sweep_pages(tmp_path):
     assert re.search(rf"\| {DATASET} \| \d+ \| \d+ \| \d+ \|", board)
     assert board.count("```yaml") == 1 and "Budget `properties/budgets/smoke.yaml`" in board
     assert "Protocol: " not in board and board.count("- machine: ") == 2
+
+
+def test_s3rec_runs_of_one_seed_share_their_pretraining(tmp_path):
+    out, work = tmp_path / "results", tmp_path / "work"
+    common = [*_common(out, work), "--seeds", "1", "--pretrain_epochs=1"]
+    assert main(["table2", "--models", "S3Rec", *common]) == 0
+    runs = out / "table2" / "runs" / DATASET
+    base = json.loads((runs / "S3Rec_base-seed2020.json").read_text())
+    atjt = json.loads((runs / "S3Rec_+ATJT-seed2020.json").read_text())
+    pretrained = f"{base['run_dir']}/S3Rec-pretrained.pth"
+    assert "pretrained_from" not in base and Path(pretrained).is_file()
+    assert atjt["pretrained_from"] == pretrained
+    assert not list(Path(atjt["run_dir"]).glob("*pretrained*"))
+    assert atjt["run_key"]["settings"] == {**base["run_key"]["settings"], "denoise": "atjt"}

@@ -6,8 +6,12 @@ stopped. A run is identified by its ``run_key`` (model, dataset, budget, seed,
 injected noise, settings): a cell whose run another experiment already made
 (the base DCN of Table 2, Table 4 and the sweeps; ATJT on DCN in Tables 2, 4
 and 5) copies that run instead of training again, and says so in
-``reused_from``. Injected datasets for the robustness experiment are written under
-``work_dir`` (never into the results).
+``reused_from``. A run of a pretrained model (S3Rec) fine-tunes the pretrained
+model of a finished run that differs from it only in our keys (base and +ATJT
+of one seed) instead of pretraining again: RecBole's pretrain stage reads none
+of them, so the model is the same (``tests/test_pretrain.py``);
+``pretrained_from`` names it. Injected datasets for the robustness experiment
+are written under ``work_dir`` (never into the results).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from recbole_atjt.config import property_files
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.noise import inject
 from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR
+from recbole_atjt.validation import RULES
 
 
 def machine(settings: dict[str, Any]) -> str:
@@ -104,6 +109,32 @@ def _identity(key: dict) -> str:
     return json.dumps({**key, "settings": settings}, sort_keys=True)
 
 
+def _pretraining_identity(key: dict) -> str:
+    """A run key without our keys: runs equal in it have the same pretrained model."""
+    settings = {k: v for k, v in key["settings"].items() if k not in RULES}
+    return _identity({**key, "settings": settings})
+
+
+def _shared_pretrained(key: dict, finished: dict[str, str]) -> str | None:
+    """The pretrained model of a finished run with this run's pretraining, if one is kept."""
+    from recbole_atjt.pretrain import PRETRAINED_MODELS
+
+    if "pre_model_path" in key["settings"] or key["model"] not in PRETRAINED_MODELS:
+        return None
+    wanted = _pretraining_identity(key)
+    for path in finished.values():
+        with open(path, encoding="utf-8") as f:
+            stored = json.load(f)
+        if stored.get("run_key") is None or _pretraining_identity(stored["run_key"]) != wanted:
+            continue
+        pretrained = stored.get("pretrained_from") or os.path.join(
+            stored["run_dir"], f"{key['model']}-pretrained.pth"
+        )
+        if os.path.isfile(pretrained):
+            return pretrained
+    return None
+
+
 def _finished_runs(out_dir: str, dataset: str) -> dict[str, str]:
     """Every stored run of ``dataset`` in any experiment, by its run identity."""
     found = {}
@@ -164,6 +195,9 @@ def run_cells(
         }
         if run_path:
             settings["data_path"] = run_path
+        pretrained = _shared_pretrained(key, finished)
+        if pretrained:
+            settings["pre_model_path"] = pretrained
         print(
             f"[{name} {dataset}] {n}/{len(grid)}: {cell.row} / {cell.column}, seed {seed}",
             flush=True,
@@ -172,6 +206,8 @@ def run_cells(
         outcome["wall_seconds"] = time.time() - started
         outcome["machine"] = machine(settings)
         outcome["run_key"] = key
+        if pretrained:
+            outcome["pretrained_from"] = pretrained
         _store(path, outcome)
         finished[_identity(key)] = path
         results[(cell.key, seed)] = outcome

@@ -1,0 +1,32 @@
+"""S3Rec's pretrain stage does not depend on our keys, so runs that differ only in them
+(base and +ATJT of one seed) can share one pretrained model (the experiments do)."""
+
+import torch
+from conftest import tiny_config
+from recbole.utils import init_seed
+
+from recbole_atjt.data.preparation import prepare_data
+from recbole_atjt.pretrain import pretrain
+
+
+def _pretrained_weights(tmp_path, name, **overrides):
+    config = tiny_config(
+        "S3Rec", tmp_path, pretrain_epochs=1, checkpoint_dir=str(tmp_path / name), **overrides
+    )
+    init_seed(config["seed"], config["reproducibility"])  # as run() does
+    _, train, _, _ = prepare_data(config)
+    path = pretrain(config, train, show_progress=False)
+    return torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
+
+
+def test_pretraining_is_the_same_whatever_our_keys_say(tmp_path):
+    base = _pretrained_weights(tmp_path, "base", denoise="none")
+    atjt = _pretrained_weights(
+        tmp_path, "atjt", denoise="atjt", alpha=2.0, noise_ratio=0.3, replace_count=2
+    )
+    assert base.keys() == atjt.keys()
+    assert all(torch.equal(base[k], atjt[k]) for k in base)
+
+    # and the comparison can fail: another seed pretrains another model
+    other = _pretrained_weights(tmp_path, "other", denoise="none", seed=8)
+    assert not all(torch.equal(base[k], other[k]) for k in base)
