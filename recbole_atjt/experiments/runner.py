@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from recbole_atjt.config import property_files
+from recbole_atjt.experiments.claims import claim, holder_text
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.noise import inject
 from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR
@@ -92,6 +93,9 @@ def _defaults(model: str, dataset: str, budget: str) -> dict[str, Any]:
             merged.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     return merged
 
+
+# Seconds between looks at runs another command is training.
+WAIT_SECONDS = 30
 
 # Settings that change how a run executes or logs, not what it trains.
 EXECUTION_ONLY = ("torch_threads", "show_progress", "state")
@@ -158,7 +162,11 @@ def run_cells(
     extra: dict[str, Any] | None = None,
     run_fn: Callable[..., dict] | None = None,
 ) -> dict[tuple[str, int], dict]:
-    """Results of every (cell key, seed), running what is missing."""
+    """Results of every (cell key, seed), running what is missing.
+
+    Runs another command has claimed are left to it (``claims.py``); this one
+    waits for their results before it returns.
+    """
     from recbole_atjt.quick_start import run
 
     run_fn = run_fn or run
@@ -169,22 +177,8 @@ def run_cells(
     paths = {(c.key, s): os.path.join(store, f"{_slug(c.key)}-seed{s}.json") for c, s in grid}
     for cell, seed in grid:
         _check_stored(paths[(cell.key, seed)], run_key(cell, dataset, budget, seed, extra), out_dir)
-    finished = _finished_runs(out_dir, dataset)
-    for n, (cell, seed) in enumerate(grid, start=1):
-        path = paths[(cell.key, seed)]
-        if os.path.isfile(path):
-            with open(path, encoding="utf-8") as f:
-                results[(cell.key, seed)] = json.load(f)
-            continue
-        key = run_key(cell, dataset, budget, seed, extra)
-        earlier = finished.get(_identity(key))
-        if earlier is not None:
-            with open(earlier, encoding="utf-8") as f:
-                outcome = json.load(f)
-            outcome["reused_from"] = os.path.relpath(earlier, out_dir)
-            _store(path, outcome)
-            results[(cell.key, seed)] = outcome
-            continue
+
+    def train(cell: Cell, seed: int, key: dict, finished: dict[str, str]) -> dict:
         started = time.time()
         run_dataset, run_path = _dataset_for(cell, dataset, data_path, work_dir, seed)
         settings = {
@@ -198,19 +192,54 @@ def run_cells(
         pretrained = _shared_pretrained(key, finished)
         if pretrained:
             settings["pre_model_path"] = pretrained
-        print(
-            f"[{name} {dataset}] {n}/{len(grid)}: {cell.row} / {cell.column}, seed {seed}",
-            flush=True,
-        )
         outcome = run_fn(cell.model, run_dataset, [budget_file(budget)], settings)
         outcome["wall_seconds"] = time.time() - started
         outcome["machine"] = machine(settings)
         outcome["run_key"] = key
         if pretrained:
             outcome["pretrained_from"] = pretrained
-        _store(path, outcome)
-        finished[_identity(key)] = path
-        results[(cell.key, seed)] = outcome
+        return outcome
+
+    pending, announced = list(enumerate(grid, start=1)), set()
+    while pending:
+        finished = _finished_runs(out_dir, dataset)  # with those other commands finished
+        claimed_elsewhere = []
+        for n, (cell, seed) in pending:
+            path = paths[(cell.key, seed)]
+            key = run_key(cell, dataset, budget, seed, extra)
+            with claim(path) as mine:
+                if os.path.isfile(path):
+                    with open(path, encoding="utf-8") as f:
+                        results[(cell.key, seed)] = json.load(f)
+                elif not mine:
+                    claimed_elsewhere.append((n, (cell, seed)))
+                    if path not in announced:
+                        announced.add(path)
+                        print(
+                            f"[{name} {dataset}] {n}/{len(grid)}: {cell.row} / {cell.column}, "
+                            f"seed {seed}: trained by {holder_text(path)}, waiting for it",
+                            flush=True,
+                        )
+                elif _identity(key) in finished:
+                    earlier = finished[_identity(key)]
+                    with open(earlier, encoding="utf-8") as f:
+                        outcome = json.load(f)
+                    outcome["reused_from"] = os.path.relpath(earlier, out_dir)
+                    _store(path, outcome)
+                    results[(cell.key, seed)] = outcome
+                else:
+                    print(
+                        f"[{name} {dataset}] {n}/{len(grid)}: {cell.row} / {cell.column}, "
+                        f"seed {seed}",
+                        flush=True,
+                    )
+                    outcome = train(cell, seed, key, finished)
+                    _store(path, outcome)
+                    finished[_identity(key)] = path
+                    results[(cell.key, seed)] = outcome
+        if claimed_elsewhere:
+            time.sleep(WAIT_SECONDS)
+        pending = claimed_elsewhere
     return results
 
 
