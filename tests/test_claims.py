@@ -1,10 +1,13 @@
-"""Claims let two experiment commands share one page's runs."""
+"""Claims let two experiment commands share one page's runs; a killed one's run resumes."""
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 
 from conftest import DATASET
 from test_experiments import _common
@@ -63,3 +66,28 @@ def test_a_command_waits_for_a_run_another_one_holds(tmp_path, monkeypatch, caps
         "DCN_+ATJT-seed2020.json",
         "DCN_base-seed2020.json",
     ]
+
+
+def test_a_killed_command_resumes_its_run_from_the_last_validated_epoch(tmp_path):
+    out, work = tmp_path / "results", tmp_path / "work"
+    args = ["table2", "--models", "DCN", *_common(out, work), "--seeds", "1", "--epochs=3"]
+    folders = work / "runs" / "table2" / DATASET / "DCN_base-seed2020"
+    command = subprocess.Popen(
+        [sys.executable, "-m", "recbole_atjt.experiments", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(folders.glob("*/DCN-latest.pth")):
+        assert command.poll() is None, "the command ended before it could be killed"
+        time.sleep(0.05)
+    command.send_signal(signal.SIGKILL)
+    command.wait()
+    (killed,) = folders.iterdir()
+    assert not (killed / "results.json").exists()
+
+    assert main(args) == 0
+    base = json.loads((out / "table2" / "runs" / DATASET / "DCN_base-seed2020.json").read_text())
+    assert base["resumed"] == str(killed) and base["run_dir"] == str(killed)
+    assert base["epochs_run"] == 3 and len(base["valid_per_epoch"]) == 3
+    assert list(folders.iterdir()) == [killed]  # no second folder: the same run, continued

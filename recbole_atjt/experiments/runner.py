@@ -2,7 +2,9 @@
 
 Each run's results are stored as ``<out>/<name>/runs/<dataset>/<cell>-seed<s>.json``;
 a rerun skips what is there, so an interrupted experiment continues where it
-stopped. A run is identified by its ``run_key`` (model, dataset, budget, seed,
+stopped, and a run killed after a validated epoch resumes from its checkpoint
+(each run keeps its folders under ``<work_dir>/runs/<name>/<dataset>/<cell>-seed<s>/``).
+A run is identified by its ``run_key`` (model, dataset, budget, seed,
 injected noise, settings): a cell whose run another experiment already made
 (the base DCN of Table 2, Table 4 and the sweeps; ATJT on DCN in Tables 2, 4
 and 5) copies that run instead of training again, and says so in
@@ -139,6 +141,16 @@ def _shared_pretrained(key: dict, finished: dict[str, str]) -> str | None:
     return None
 
 
+def _interrupted_run(folders: str) -> str | None:
+    """The latest folder under ``folders`` of a run stopped after a validated epoch, if any."""
+    stopped = [
+        os.path.dirname(c)
+        for c in glob.glob(os.path.join(folders, "*", "*-latest.pth"))
+        if not os.path.isfile(os.path.join(os.path.dirname(c), "results.json"))
+    ]
+    return max(stopped, key=os.path.getmtime) if stopped else None
+
+
 def _finished_runs(out_dir: str, dataset: str) -> dict[str, str]:
     """Every stored run of ``dataset`` in any experiment, by its run identity."""
     found = {}
@@ -181,18 +193,19 @@ def run_cells(
     def train(cell: Cell, seed: int, key: dict, finished: dict[str, str]) -> dict:
         started = time.time()
         run_dataset, run_path = _dataset_for(cell, dataset, data_path, work_dir, seed)
-        settings = {
-            **(extra or {}),
-            **cell.overrides,
-            "seed": seed,
-            "run_dir": os.path.join(work_dir, "runs", name),
-        }
+        folders = os.path.join(work_dir, "runs", name, dataset, f"{_slug(cell.key)}-seed{seed}")
+        settings = {**(extra or {}), **cell.overrides, "seed": seed, "run_dir": folders}
         if run_path:
             settings["data_path"] = run_path
         pretrained = _shared_pretrained(key, finished)
         if pretrained:
             settings["pre_model_path"] = pretrained
-        outcome = run_fn(cell.model, run_dataset, [budget_file(budget)], settings)
+        interrupted = _interrupted_run(folders)
+        if interrupted:
+            outcome = run_fn(resume=interrupted)
+            outcome["resumed"] = interrupted
+        else:
+            outcome = run_fn(cell.model, run_dataset, [budget_file(budget)], settings)
         outcome["wall_seconds"] = time.time() - started
         outcome["machine"] = machine(settings)
         outcome["run_key"] = key
