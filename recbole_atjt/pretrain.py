@@ -8,6 +8,8 @@ from ``pre_model_path``. Denoising applies to the fine-tune stage. Without a
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 
@@ -45,6 +47,9 @@ def build_model(config, train_data):
     init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
     if config["model"] in PRETRAINED_MODELS:
         config["train_stage"] = "finetune"
-    with trusted_torch_load():
+    printed = io.StringIO()
+    with trusted_torch_load(), contextlib.redirect_stdout(printed):
         model = get_model(config["model"])(config, train_data._dataset)
+    for line in printed.getvalue().splitlines():  # FEARec prints its frequency modes
+        logging.getLogger().debug(f"{config['model']}: {line}")
     return model.to(config["device"])

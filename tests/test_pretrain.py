@@ -1,12 +1,13 @@
-"""S3Rec's pretrain stage does not depend on our keys, so runs that differ only in them
-(base and +ATJT of one seed) can share one pretrained model (the experiments do)."""
+"""Building base models (recbole_atjt/pretrain.py). S3Rec's pretrain stage does not depend
+on our keys, so runs that differ only in them (base and +ATJT of one seed) can share one
+pretrained model (the experiments do)."""
 
 import torch
 from conftest import tiny_config
 from recbole.utils import init_seed
 
 from recbole_atjt.data.preparation import prepare_data
-from recbole_atjt.pretrain import pretrain
+from recbole_atjt.pretrain import build_model, pretrain
 
 
 def _pretrained_weights(tmp_path, name, **overrides):
@@ -30,3 +31,10 @@ def test_pretraining_is_the_same_whatever_our_keys_say(tmp_path):
     # and the comparison can fail: another seed pretrains another model
     other = _pretrained_weights(tmp_path, "other", denoise="none", seed=8)
     assert not all(torch.equal(base[k], other[k]) for k in base)
+
+
+def test_building_a_model_prints_nothing(tiny, capsys):
+    config, train, *_ = tiny("FEARec")  # RecBole's FEARec prints its modes when built
+    capsys.readouterr()
+    build_model(config, train)
+    assert capsys.readouterr().out == ""
