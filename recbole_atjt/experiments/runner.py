@@ -197,12 +197,12 @@ def run_cells(
         settings = {**(extra or {}), **cell.overrides, "seed": seed, "run_dir": folders}
         if run_path:
             settings["data_path"] = run_path
-        pretrained = _shared_pretrained(key, finished)
+        interrupted = _interrupted_run(folders)
+        pretrained = None if interrupted else _shared_pretrained(key, finished)
         if pretrained:
             settings["pre_model_path"] = pretrained
-        interrupted = _interrupted_run(folders)
         if interrupted:
-            outcome = run_fn(resume=interrupted)
+            outcome = run_fn(resume=interrupted)  # with its own saved configuration
             outcome["resumed"] = interrupted
         else:
             outcome = run_fn(cell.model, run_dataset, [budget_file(budget)], settings)
