@@ -91,3 +91,5 @@ def test_a_killed_command_resumes_its_run_from_the_last_validated_epoch(tmp_path
     assert base["resumed"] == str(killed) and base["run_dir"] == str(killed)
     assert base["epochs_run"] == 3 and len(base["valid_per_epoch"]) == 3
     assert list(folders.iterdir()) == [killed]  # no second folder: the same run, continued
+    page = (out / "table2" / f"{DATASET}.md").read_text()
+    assert "- resumed: 1 of the runs continued after a kill" in page

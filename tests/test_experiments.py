@@ -128,3 +128,5 @@ def test_s3rec_runs_of_one_seed_share_their_pretraining(tmp_path):
     assert atjt["pretrained_from"] == pretrained
     assert not list(Path(atjt["run_dir"]).glob("*pretrained*"))
     assert atjt["run_key"]["settings"] == {**base["run_key"]["settings"], "denoise": "atjt"}
+    page = (out / "table2" / f"{DATASET}.md").read_text()
+    assert "- pretraining: 1 of the runs fine-tuned the pretrained model" in page

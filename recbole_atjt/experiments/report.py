@@ -145,6 +145,24 @@ def machines(runs: list[dict]) -> str:
 NOT_RUN = "- models not run here: "
 
 
+def _run_notes(trained: list[dict]) -> list[str]:
+    """Page lines for runs that fine-tuned another run's pretrained model or were resumed."""
+    shared = [r for r in trained if r.get("pretrained_from")]
+    resumed = [r for r in trained if r.get("resumed")]
+    lines = []
+    if shared:
+        lines.append(
+            f"- pretraining: {len(shared)} of the runs fine-tuned the pretrained model of the "
+            "run of their seed that differs only in our keys (`pretrained_from`; the same model)"
+        )
+    if resumed:
+        lines.append(
+            f"- resumed: {len(resumed)} of the runs continued after a kill from their last "
+            "validated epoch; their time counts only the resumed part"
+        )
+    return lines
+
+
 def _models_not_run(name: str, cells) -> list[str]:
     """Table 2's models that this page lacks (it shows the models the command was given)."""
     ran = {c.model for c in cells}
@@ -187,6 +205,7 @@ def write_page(
         f" for the {len(trained)} runs trained here; {len(runs) - len(trained)} runs reused "
         "from other experiments with identical settings; the command that wrote this page took "
         f"{seconds / 60:.1f} min (finished runs are not trained again)",
+        *_run_notes(trained),
         *_models_not_run(name, cells),
         "",
         "```yaml",
