@@ -218,7 +218,7 @@ def _one_sample(space: dict[str, Any]) -> dict[str, Any]:
 
 def _row(result, keys: list[str]) -> dict[str, Any]:
     """One trial: its parameters, best validation metrics, epochs run, status."""
-    params = {k: result.config.get(k) for k in keys}
+    params = {k: (result.config or {}).get(k) for k in keys}
     history = result.metrics_dataframe
     row: dict[str, Any] = {"trial": os.path.basename(result.log_dir), "params": params}
     if history is None or history.empty or "valid_score" not in history:
@@ -244,13 +244,14 @@ def _row(result, keys: list[str]) -> dict[str, Any]:
     config_files = glob.glob(os.path.join(result.log_dir, "*", "config.yaml"))
     if config_files:
         with open(config_files[0], encoding="utf-8") as f:
-            row["torch_threads"] = yaml.safe_load(f).get("torch_threads")
+            saved = yaml.safe_load(f) or {}  # empty while an interrupted trial writes it
+        row["torch_threads"] = saved.get("torch_threads")
     return row
 
 
 def _status(result) -> str:
     """TERMINATED: finished or stopped early by ASHA; INTERRUPTED: the search was stopped."""
-    return "TERMINATED" if result.metrics.get("done") else "INTERRUPTED"
+    return "TERMINATED" if (result.metrics or {}).get("done") else "INTERRUPTED"
 
 
 def _write_trials(path: str, rows: list[dict[str, Any]], keys: list[str]) -> None:
