@@ -32,7 +32,7 @@ def _is_stale(lock: str) -> bool:
     except ProcessLookupError:
         return True
     except PermissionError:
-        return False
+        pass  # alive, another user's
     return False
 
 

@@ -220,6 +220,7 @@ def run_cells(
         for n, (cell, seed) in pending:
             path = paths[(cell.key, seed)]
             key = run_key(cell, dataset, budget, seed, extra)
+            label = f"[{name} {dataset}] {n}/{len(grid)}: {cell.row} / {cell.column}, seed {seed}"
             with claim(path) as mine:
                 if os.path.isfile(path):
                     with open(path, encoding="utf-8") as f:
@@ -229,9 +230,7 @@ def run_cells(
                     if path not in announced:
                         announced.add(path)
                         print(
-                            f"[{name} {dataset}] {n}/{len(grid)}: {cell.row} / {cell.column}, "
-                            f"seed {seed}: trained by {holder_text(path)}, waiting for it",
-                            flush=True,
+                            f"{label}: trained by {holder_text(path)}, waiting for it", flush=True
                         )
                 elif _identity(key) in finished:
                     earlier = finished[_identity(key)]
@@ -241,11 +240,7 @@ def run_cells(
                     _store(path, outcome)
                     results[(cell.key, seed)] = outcome
                 else:
-                    print(
-                        f"[{name} {dataset}] {n}/{len(grid)}: {cell.row} / {cell.column}, "
-                        f"seed {seed}",
-                        flush=True,
-                    )
+                    print(label, flush=True)
                     outcome = train(cell, seed, key, finished)
                     _store(path, outcome)
                     finished[_identity(key)] = path
