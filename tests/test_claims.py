@@ -1,5 +1,6 @@
 """Claims let two experiment commands share one page's runs; a killed one's run resumes."""
 
+import fcntl
 import json
 import os
 import signal
@@ -8,18 +9,33 @@ import subprocess
 import sys
 import threading
 import time
+from unittest import mock
 
 from conftest import DATASET
 from test_experiments import _common
 
 from recbole_atjt.experiments import runner
 from recbole_atjt.experiments.__main__ import main
-from recbole_atjt.experiments.claims import claim
+from recbole_atjt.experiments.claims import claim, holder_text
 
 
-def _sleeper(seconds: float) -> subprocess.Popen:
-    """A process that ends after ``seconds``, reaped at once (a zombie would look alive)."""
-    process = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({seconds})"])
+def _holding(lock, release) -> subprocess.Popen:
+    """A process that claims ``lock`` as a command does and ends, reaped at once, when the
+    file ``release`` appears (or after a minute)."""
+    script = (
+        "import fcntl, os, socket, sys, time\n"
+        "fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "os.write(fd, f'{socket.gethostname()} {os.getpid()}'.encode())\n"
+        "deadline = time.time() + 60\n"
+        "while not os.path.exists(sys.argv[2]) and time.time() < deadline:\n"
+        "    time.sleep(0.02)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script, str(lock), str(release)])
+    deadline = time.time() + 30
+    while time.time() < deadline and not (os.path.exists(lock) and os.path.getsize(lock)):
+        time.sleep(0.02)
+    assert os.path.getsize(lock), "the holder did not claim in time"
     threading.Thread(target=process.wait, daemon=True).start()
     return process
 
@@ -34,26 +50,54 @@ def test_a_claim_is_exclusive_and_released(tmp_path):
     assert not (tmp_path / "run.json.lock").exists()
 
 
-def test_a_claim_of_a_live_process_holds_and_of_an_ended_one_is_taken_over(tmp_path):
-    path = str(tmp_path / "run.json")
-    holder = _sleeper(30)
+def test_a_claim_of_a_live_process_holds_and_of_a_killed_one_is_taken_over(tmp_path):
+    path, lock = str(tmp_path / "run.json"), tmp_path / "run.json.lock"
+    holder = _holding(lock, tmp_path / "never")
     try:
-        (tmp_path / "run.json.lock").write_text(f"{socket.gethostname()} {holder.pid}")
         with claim(path) as mine:
             assert not mine
+        assert holder_text(path) == f"process {holder.pid} on {socket.gethostname()}"
     finally:
-        holder.kill()
+        holder.kill()  # SIGKILL: its claim file stays behind, naming it
         holder.wait()
+    assert lock.read_text() == f"{socket.gethostname()} {holder.pid}"
     with claim(path) as mine:
         assert mine
+        assert lock.read_text() == f"{socket.gethostname()} {os.getpid()}"
+    assert not lock.exists()
+
+
+def test_a_claim_file_removed_by_its_holder_while_another_locks_it_is_claimed_afresh(tmp_path):
+    path, lock = str(tmp_path / "run.json"), tmp_path / "run.json.lock"
+    lock.write_text("")
+    real_flock, calls = fcntl.flock, []
+
+    def flock_after_the_holder_released(fd, operation):  # its removal lands between open and lock
+        calls.append(os.fstat(fd).st_ino)
+        if len(calls) == 1:
+            lock.unlink()
+        return real_flock(fd, operation)
+
+    with mock.patch.object(fcntl, "flock", flock_after_the_holder_released):
+        with claim(path) as mine:
+            assert mine
+            assert lock.read_text() == f"{socket.gethostname()} {os.getpid()}"
+            assert len(calls) == 2  # the removed file, then a fresh one
 
 
 def test_a_command_waits_for_a_run_another_one_holds(tmp_path, monkeypatch, capsys):
     out, work = tmp_path / "results", tmp_path / "work"
     runs = out / "table2" / "runs" / DATASET
     runs.mkdir(parents=True)
-    holder = _sleeper(3)  # ends without a result, like a command killed mid-run
-    (runs / "DCN_+ATJT-seed2020.json.lock").write_text(f"{socket.gethostname()} {holder.pid}")
+    release = tmp_path / "release"
+    holder = _holding(runs / "DCN_+ATJT-seed2020.json.lock", release)
+
+    def announce_then_release(path):  # the holder ends without a result, like a killed command
+        text = holder_text(path)
+        release.touch()
+        return text
+
+    monkeypatch.setattr(runner, "holder_text", announce_then_release)
     monkeypatch.setattr(runner, "WAIT_SECONDS", 0.5)
     try:
         assert main(["table2", "--models", "DCN", *_common(out, work), "--seeds", "1"]) == 0
