@@ -35,6 +35,18 @@ TINY = {
 }
 
 
+def experiment_args(out, work) -> list[str]:
+    """An experiment command's arguments: two seeds of the smoke budget with the tiny
+    settings, on the bundled dataset, writing to ``out`` and ``work``."""
+    tiny = [
+        f"--{k}={v!r}" if isinstance(v, str) else f"--{k}={v}"
+        for k, v in TINY.items()
+        if k != "seed"
+    ]
+    where = ["--out", str(out), "--work_dir", str(work)]
+    return ["--datasets", DATASET, "--seeds", "2", "--budget", "smoke", *where, *tiny]
+
+
 def tiny_config(model: str, tmp_path, **overrides) -> ATJTConfig:
     settings = {**TINY, "run_dir": str(tmp_path / "runs"), "checkpoint_dir": str(tmp_path / "ckpt")}
     settings.update(overrides)

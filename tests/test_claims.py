@@ -11,8 +11,7 @@ import threading
 import time
 from unittest import mock
 
-from conftest import DATASET
-from test_experiments import _common
+from conftest import DATASET, experiment_args
 
 from recbole_atjt.experiments import runner
 from recbole_atjt.experiments.__main__ import main
@@ -100,7 +99,7 @@ def test_a_command_waits_for_a_run_another_one_holds(tmp_path, monkeypatch, caps
     monkeypatch.setattr(runner, "holder_text", announce_then_release)
     monkeypatch.setattr(runner, "WAIT_SECONDS", 0.5)
     try:
-        assert main(["table2", "--models", "DCN", *_common(out, work), "--seeds", "1"]) == 0
+        assert main(["table2", "--models", "DCN", *experiment_args(out, work), "--seeds", "1"]) == 0
     finally:
         holder.wait()
     printed = capsys.readouterr().out
@@ -114,7 +113,7 @@ def test_a_command_waits_for_a_run_another_one_holds(tmp_path, monkeypatch, caps
 
 def test_a_killed_command_resumes_its_run_from_the_last_validated_epoch(tmp_path):
     out, work = tmp_path / "results", tmp_path / "work"
-    args = ["table2", "--models", "DCN", *_common(out, work), "--seeds", "1", "--epochs=3"]
+    args = ["table2", "--models", "DCN", *experiment_args(out, work), "--seeds", "1", "--epochs=3"]
     folders = work / "runs" / "table2" / DATASET / "DCN_base-seed2020"
     command = subprocess.Popen(
         [sys.executable, "-m", "recbole_atjt.experiments", *args],

@@ -3,41 +3,18 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DATASET, TINY
+from conftest import DATASET, experiment_args
 
 from recbole_atjt.experiments.__main__ import main
-
-TINY_ARGS = [
-    f"--{k}={v!r}" if isinstance(v, str) else f"--{k}={v}"
-    for k, v in TINY.items()
-    if k not in ("seed",)
-]
 
 
 def _rows(page: str) -> list[str]:
     return [line for line in page.splitlines() if line.startswith("| ") and "---" not in line]
 
 
-def _common(out, work) -> list[str]:
-    """Two seeds of the smoke budget with tiny settings, on the bundled dataset."""
-    return [
-        "--datasets",
-        DATASET,
-        "--seeds",
-        "2",
-        "--budget",
-        "smoke",
-        "--out",
-        str(out),
-        "--work_dir",
-        str(work),
-        *TINY_ARGS,
-    ]
-
-
 def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
     out, work = tmp_path / "results", tmp_path / "work"
-    args = ["table4", *_common(out, work)]
+    args = ["table4", *experiment_args(out, work)]
     assert main(args) == 0
     page = (out / "table4" / f"{DATASET}.md").read_text()
     rows = _rows(page)[1:]
@@ -57,7 +34,7 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
     assert "table4" in (out / "README.md").read_text()
 
     # Table 5's cell (ATJT on DCN) is Table 4's: copied, not trained again
-    assert main(["table5", *_common(out, work)]) == 0
+    assert main(["table5", *experiment_args(out, work)]) == 0
     copies = sorted((out / "table5" / "runs" / DATASET).glob("*.json"))
     assert [json.loads(p.read_text())["reused_from"] for p in copies] == [
         f"table4/runs/{DATASET}/ATJT_DCN-seed{s}.json" for s in (2020, 2021)
@@ -67,15 +44,15 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
 
     # a thread count is not a new run; another budget is refused, not mixed into the page
     stored = {p: p.stat().st_mtime for p in copies}
-    assert main(["table5", *_common(out, work), "--torch_threads=1"]) == 0
+    assert main(["table5", *experiment_args(out, work), "--torch_threads=1"]) == 0
     assert all(p.stat().st_mtime == t for p, t in stored.items())
     table5_page = (out / "table5" / f"{DATASET}.md").read_text()
     with pytest.raises(SystemExit, match=r"other settings \(budget 'smoke'.*--out"):
-        main(["table5", *_common(out, work), "--budget", "cpu"])
+        main(["table5", *experiment_args(out, work), "--budget", "cpu"])
     assert (out / "table5" / f"{DATASET}.md").read_text() == table5_page
 
     # Table 2 for DCN only: both runs are Table 4's; page and leaderboard name the missing models
-    assert main(["table2", "--models", "DCN", *_common(out, work)]) == 0
+    assert main(["table2", "--models", "DCN", *experiment_args(out, work)]) == 0
     missing = "WideDeep, DIN, SASRec, S3Rec, FEARec"
     table2_page = (out / "table2" / f"{DATASET}.md").read_text()
     assert f"- models not run here: {missing} (of the paper's six)" in table2_page
@@ -87,7 +64,7 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
 
 def test_robustness_and_sweep_pages(tmp_path):
     out, work = tmp_path / "results", tmp_path / "work"
-    common = _common(out, work)
+    common = experiment_args(out, work)
     assert main(["robustness", *common]) == 0
     page = (out / "robustness" / f"{DATASET}.md").read_text()
     assert "10% injected" in page and "20% injected" in page
@@ -118,7 +95,7 @@ def test_robustness_and_sweep_pages(tmp_path):
 
 def test_s3rec_runs_of_one_seed_share_their_pretraining(tmp_path):
     out, work = tmp_path / "results", tmp_path / "work"
-    common = [*_common(out, work), "--seeds", "1", "--pretrain_epochs=1"]
+    common = [*experiment_args(out, work), "--seeds", "1", "--pretrain_epochs=1"]
     assert main(["table2", "--models", "S3Rec", *common]) == 0
     runs = out / "table2" / "runs" / DATASET
     base = json.loads((runs / "S3Rec_base-seed2020.json").read_text())
