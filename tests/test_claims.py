@@ -111,7 +111,7 @@ def test_a_command_waits_for_a_run_another_one_holds(tmp_path, monkeypatch, caps
     ]
 
 
-def test_a_killed_command_resumes_its_run_from_the_last_validated_epoch(tmp_path):
+def test_a_killed_command_resumes_its_run_from_the_last_validated_epoch(tmp_path, capsys):
     out, work = tmp_path / "results", tmp_path / "work"
     args = ["table2", "--models", "DCN", *experiment_args(out, work), "--seeds", "1", "--epochs=3"]
     folders = work / "runs" / "table2" / DATASET / "DCN_base-seed2020"
@@ -129,7 +129,8 @@ def test_a_killed_command_resumes_its_run_from_the_last_validated_epoch(tmp_path
     (killed,) = folders.iterdir()
     assert not (killed / "results.json").exists()
 
-    assert main(args) == 0
+    assert main(args) == 0  # its claim, left behind by the kill, is free
+    assert f"1/2: DCN / base, seed 2020: resuming {killed}\n" in capsys.readouterr().out
     base = json.loads((out / "table2" / "runs" / DATASET / "DCN_base-seed2020.json").read_text())
     assert base["resumed"] == str(killed) and base["run_dir"] == str(killed)
     assert base["epochs_run"] == 3 and len(base["valid_per_epoch"]) == 3

@@ -190,7 +190,7 @@ def run_cells(
     for cell, seed in grid:
         _check_stored(paths[(cell.key, seed)], run_key(cell, dataset, budget, seed, extra), out_dir)
 
-    def train(cell: Cell, seed: int, key: dict, finished: dict[str, str]) -> dict:
+    def train(cell: Cell, seed: int, key: dict, finished: dict[str, str], label: str) -> dict:
         started = time.time()
         run_dataset, run_path = _dataset_for(cell, dataset, data_path, work_dir, seed)
         folders = os.path.join(work_dir, "runs", name, dataset, f"{_slug(cell.key)}-seed{seed}")
@@ -198,6 +198,7 @@ def run_cells(
         if run_path:
             settings["data_path"] = run_path
         interrupted = _interrupted_run(folders)
+        print(f"{label}: resuming {interrupted}" if interrupted else label, flush=True)
         pretrained = None if interrupted else _shared_pretrained(key, finished)
         if pretrained:
             settings["pre_model_path"] = pretrained
@@ -240,8 +241,7 @@ def run_cells(
                     _store(path, outcome)
                     results[(cell.key, seed)] = outcome
                 else:
-                    print(label, flush=True)
-                    outcome = train(cell, seed, key, finished)
+                    outcome = train(cell, seed, key, finished, label)
                     _store(path, outcome)
                     finished[_identity(key)] = path
                     results[(cell.key, seed)] = outcome
