@@ -56,6 +56,15 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
     missing = "WideDeep, DIN, SASRec, S3Rec, FEARec"
     table2_page = (out / "table2" / f"{DATASET}.md").read_text()
     assert f"- models not run here: {missing} (of the paper's six)" in table2_page
+
+    def ndcg(column: str, seed: int) -> float:
+        run = out / "table2" / "runs" / DATASET / f"DCN_{column}-seed{seed}.json"
+        return json.loads(run.read_text())["test"]["ndcg@5"]
+
+    ri = [100 * (ndcg("+ATJT", s) - ndcg("base", s)) / ndcg("base", s) for s in (2020, 2021)]
+    (ri_row,) = [r for r in _rows(table2_page) if "| +RI |" in r]
+    std = abs(ri[0] - ri[1]) / 2**0.5  # of two values, ddof=1
+    assert ri_row.split("|")[5].strip() == f"{(ri[0] + ri[1]) / 2:+.2f}% ± {std:.2f}%"
     assert (
         f"| Table 2 | [page](table2/{DATASET}.md) ({missing} not run) |"
         in (out / "README.md").read_text()

@@ -12,6 +12,10 @@ from recbole_atjt.experiments.design import PAPER_MODELS, Cell
 
 METRICS = (("gauc", "AUC"), ("hit@5", "HR@5"), ("ndcg@5", "NDCG@5"))
 PAIRED_METRIC = ("ndcg@5", "NDCG@5")
+RI_TEXT = (
+    "+RI: the paper's relative improvement of +ATJT over the base model, paired by seed: "
+    "mean ± std over seeds of 100 · (ATJT − base) / base."
+)
 
 
 def mean_std(values: list[float]) -> str:
@@ -30,7 +34,16 @@ def paired_difference(results, cell: Cell, base: Cell, seeds, metric: str) -> st
     return f"{diff.mean():+.4f} ± {spread:.4f} ({int((diff > 0).sum())}/{len(diff)} seeds up)"
 
 
-def metrics_table(results, cells: list[Cell], seeds) -> list[str]:
+def relative_improvement(results, cell: Cell, base: Cell, seeds, metric: str) -> str:
+    """The paper's +RI, paired: mean +- std over seeds of 100 * (cell - baseline) / baseline."""
+    base_values = np.asarray(_test(results, base, seeds, metric), dtype=float)
+    ri = 100 * (np.asarray(_test(results, cell, seeds, metric)) - base_values) / base_values
+    return f"{ri.mean():+.2f}% ± {ri.std(ddof=1) if len(ri) > 1 else 0.0:.2f}%"
+
+
+def metrics_table(results, cells: list[Cell], seeds, relative: bool = False) -> list[str]:
+    """One row per cell; with ``relative``, a +RI row (Table 2's) under each cell that has
+    a baseline."""
     by_key = {(c.row, c.column): c for c in cells}
     name = PAIRED_METRIC[1]
     lines = [
@@ -44,6 +57,9 @@ def metrics_table(results, cells: list[Cell], seeds) -> list[str]:
         base = by_key.get(cell.baseline) if cell.baseline else None
         delta = paired_difference(results, cell, base, seeds, PAIRED_METRIC[0]) if base else "-"
         lines.append(f"| {cell.row} | {cell.column} | " + " | ".join(values) + f" | {delta} |")
+        if relative and base:
+            ri = [relative_improvement(results, cell, base, seeds, m) for m, _ in METRICS]
+            lines.append(f"| {cell.row} | +RI | " + " | ".join(ri) + " | |")
     return lines
 
 
@@ -213,7 +229,9 @@ def write_page(
         "```",
         "",
     ]
-    lines += metrics_table(results, cells, seeds)
+    lines += metrics_table(results, cells, seeds, relative=name == "table2")
+    if name == "table2":
+        lines += ["", RI_TEXT]
     if name in ("table5", "robustness"):
         lines += ["", *weights_table(results, cells, seeds)]
     if name == "robustness":
