@@ -192,13 +192,13 @@ def run_cells(
 
     def train(cell: Cell, seed: int, key: dict, finished: dict[str, str], label: str) -> dict:
         started = time.time()
-        run_dataset, run_path = _dataset_for(cell, dataset, data_path, work_dir, seed)
         folders = os.path.join(work_dir, "runs", name, dataset, f"{_slug(cell.key)}-seed{seed}")
+        interrupted = _interrupted_run(folders)
+        print(f"{label}: resuming {interrupted}" if interrupted else label, flush=True)
+        run_dataset, run_path = _dataset_for(cell, dataset, data_path, work_dir, seed)
         settings = {**(extra or {}), **cell.overrides, "seed": seed, "run_dir": folders}
         if run_path:
             settings["data_path"] = run_path
-        interrupted = _interrupted_run(folders)
-        print(f"{label}: resuming {interrupted}" if interrupted else label, flush=True)
         pretrained = None if interrupted else _shared_pretrained(key, finished)
         if pretrained:
             settings["pre_model_path"] = pretrained
