@@ -18,9 +18,14 @@ RI_TEXT = (
 )
 
 
+def _spread(a: np.ndarray) -> float:
+    """Sample standard deviation over seeds (0 for a single seed)."""
+    return a.std(ddof=1) if len(a) > 1 else 0.0
+
+
 def mean_std(values: list[float]) -> str:
     a = np.asarray(values, dtype=float)
-    return f"{a.mean():.4f} ± {a.std(ddof=1) if len(a) > 1 else 0.0:.4f}"
+    return f"{a.mean():.4f} ± {_spread(a):.4f}"
 
 
 def _test(results, cell: Cell, seeds, metric: str) -> list[float]:
@@ -30,15 +35,15 @@ def _test(results, cell: Cell, seeds, metric: str) -> list[float]:
 def paired_difference(results, cell: Cell, base: Cell, seeds, metric: str) -> str:
     """Mean +- std over seeds of (cell - baseline), and how many seeds improved."""
     diff = np.subtract(_test(results, cell, seeds, metric), _test(results, base, seeds, metric))
-    spread = diff.std(ddof=1) if len(diff) > 1 else 0.0
-    return f"{diff.mean():+.4f} ± {spread:.4f} ({int((diff > 0).sum())}/{len(diff)} seeds up)"
+    up = int((diff > 0).sum())
+    return f"{diff.mean():+.4f} ± {_spread(diff):.4f} ({up}/{len(diff)} seeds up)"
 
 
 def relative_improvement(results, cell: Cell, base: Cell, seeds, metric: str) -> str:
     """The paper's +RI, paired: mean +- std over seeds of 100 * (cell - baseline) / baseline."""
     base_values = np.asarray(_test(results, base, seeds, metric), dtype=float)
     ri = 100 * (np.asarray(_test(results, cell, seeds, metric)) - base_values) / base_values
-    return f"{ri.mean():+.2f}% ± {ri.std(ddof=1) if len(ri) > 1 else 0.0:.2f}%"
+    return f"{ri.mean():+.2f}% ± {_spread(ri):.2f}%"
 
 
 def metrics_table(results, cells: list[Cell], seeds, relative: bool = False) -> list[str]:
@@ -229,8 +234,9 @@ def write_page(
         "```",
         "",
     ]
-    lines += metrics_table(results, cells, seeds, relative=name == "table2")
-    if name == "table2":
+    relative = name == "table2"  # the paper's Table 2 has +RI rows
+    lines += metrics_table(results, cells, seeds, relative=relative)
+    if relative:
         lines += ["", RI_TEXT]
     if name in ("table5", "robustness"):
         lines += ["", *weights_table(results, cells, seeds)]
