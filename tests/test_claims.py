@@ -18,19 +18,20 @@ from recbole_atjt.experiments.__main__ import main
 from recbole_atjt.experiments.claims import claim, holder_text
 
 
-def _holding(lock, release) -> subprocess.Popen:
-    """A process that claims ``lock`` as a command does and ends, reaped at once, when the
-    file ``release`` appears (or after a minute)."""
+def _holding(path, release) -> subprocess.Popen:
+    """A process that claims the run at ``path`` with our ``claim`` and ends, reaped at once,
+    when the file ``release`` appears (or after a minute)."""
     script = (
-        "import fcntl, os, socket, sys, time\n"
-        "fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR)\n"
-        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
-        "os.write(fd, f'{socket.gethostname()} {os.getpid()}'.encode())\n"
-        "deadline = time.time() + 60\n"
-        "while not os.path.exists(sys.argv[2]) and time.time() < deadline:\n"
-        "    time.sleep(0.02)\n"
+        "import os, sys, time\n"
+        "from recbole_atjt.experiments.claims import claim\n"
+        "with claim(sys.argv[1]) as mine:\n"
+        "    assert mine\n"
+        "    deadline = time.time() + 60\n"
+        "    while not os.path.exists(sys.argv[2]) and time.time() < deadline:\n"
+        "        time.sleep(0.02)\n"
     )
-    process = subprocess.Popen([sys.executable, "-c", script, str(lock), str(release)])
+    process = subprocess.Popen([sys.executable, "-c", script, str(path), str(release)])
+    lock = f"{path}.lock"
     deadline = time.time() + 30
     while time.time() < deadline and not (os.path.exists(lock) and os.path.getsize(lock)):
         time.sleep(0.02)
@@ -51,7 +52,7 @@ def test_a_claim_is_exclusive_and_released(tmp_path):
 
 def test_a_claim_of_a_live_process_holds_and_of_a_killed_one_is_taken_over(tmp_path):
     path, lock = str(tmp_path / "run.json"), tmp_path / "run.json.lock"
-    holder = _holding(lock, tmp_path / "never")
+    holder = _holding(path, tmp_path / "never")
     try:
         with claim(path) as mine:
             assert not mine
@@ -89,7 +90,7 @@ def test_a_command_waits_for_a_run_another_one_holds(tmp_path, monkeypatch, caps
     runs = out / "table2" / "runs" / DATASET
     runs.mkdir(parents=True)
     release = tmp_path / "release"
-    holder = _holding(runs / "DCN_+ATJT-seed2020.json.lock", release)
+    holder = _holding(runs / "DCN_+ATJT-seed2020.json", release)
 
     def announce_then_release(path):  # the holder ends without a result, like a killed command
         text = holder_text(path)
