@@ -20,7 +20,7 @@ from recbole.utils import ModelType, get_model
 from recbole_atjt.compat import isolated_argv
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, bundled_datasets
-from recbole_atjt.validation import validate_atjt_keys, validate_model_keys
+from recbole_atjt.validation import CHOICE_KEYS, validate_atjt_keys, validate_model_keys
 
 UNIFORM_NEGATIVE = {
     "distribution": "uniform",
@@ -54,7 +54,7 @@ class ATJTConfig(Config):
             _check_model_name(model)
         with isolated_argv():
             super().__init__(model, dataset, config_file_list, config_dict)
-        for key in ("denoise", "noise_optimizer", "weight_norm"):
+        for key in CHOICE_KEYS:
             if isinstance(self.final_config_dict.get(key), str):
                 self.final_config_dict[key] = self.final_config_dict[key].lower()
         validate_atjt_keys(self.final_config_dict)

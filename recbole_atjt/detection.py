@@ -1,4 +1,4 @@
-"""How well the recognizers find noise (SPEC 5).
+"""How well the recognizers find noise.
 
 Two measurements, under their own names:
 
@@ -10,6 +10,11 @@ Two measurements, under their own names:
   ``1 - weight`` separating noisy from clean sequences (sequences whose
   *target* is injected are left out and reported apart); ``spearman`` is the
   rank correlation between weight and the injected share of the history.
+  Clean histories are mostly short prefixes, so ``auc`` also measures history
+  length: ``length_matched_auc`` compares noisy and clean sequences only within
+  each exact history length (``buckets``) and averages, weighted by bucket size.
+  ``target_auc`` (and ``target_length_matched_auc``) separate sequences whose
+  target is injected from clean ones the same way.
 * ``corruption_weights`` (the paper's Table 5, any dataset): the weights g_k
   gives to original and to artificially corrupted versions of the sequences of
   its own group, which it never saw as auxiliary data.
@@ -25,7 +30,7 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from recbole_atjt.data.corruption import corrupt_histories
+from recbole_atjt.data.corruption import corrupt_sequences
 from recbole_atjt.errors import ATJTError
 
 GROUND_TRUTH_SUFFIX = ".noise"
@@ -73,11 +78,22 @@ def _summary(w: np.ndarray) -> dict[str, float]:
     }
 
 
+def _history(dataset) -> np.ndarray:
+    """The padded item-id histories of the training instances (0 = padding)."""
+    iid = dataset.iid_field
+    return dataset.inter_feat[iid + dataset.config["LIST_SUFFIX"]].numpy()
+
+
+def history_lengths(dataset) -> np.ndarray:
+    """Per training instance: the number of non-padding history items."""
+    return (_history(dataset) > 0).sum(1)
+
+
 def history_noise(dataset, truth: set[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
     """Per training instance: injected share of the history, and whether the target is injected."""
     uid, iid = dataset.uid_field, dataset.iid_field
     users = dataset.id2token(uid, dataset.inter_feat[uid].numpy())
-    history = dataset.inter_feat[iid + dataset.config["LIST_SUFFIX"]].numpy()
+    history = _history(dataset)
     targets = dataset.id2token(iid, dataset.inter_feat[iid].numpy())
     item_tokens = dataset.field2id_token[iid]
     noisy_user_items: dict[str, set[str]] = {}
@@ -104,21 +120,71 @@ def own_group_weights(denoiser, batch_size: int = 4096) -> np.ndarray:
     for k, idx in enumerate(data.groups):
         for start in range(0, len(idx), batch_size):
             part = torch.as_tensor(idx[start : start + batch_size], device=data.history.device)
-            w = denoiser.weights(k, data.history[part], data.target[part], keep_graph=False)
+            w = denoiser.weights(k, data.history[part], data.target[part])
             weights[idx[start : start + batch_size]] = w.cpu().numpy()
     return weights
 
 
-def noise_detection(weights: np.ndarray, share: np.ndarray, target_noisy: np.ndarray) -> dict:
-    """Detection AUC, Spearman correlation and weight summaries (module docstring)."""
+def bucketed_auc(
+    scores: np.ndarray, positive: np.ndarray, buckets: np.ndarray
+) -> tuple[float, list[dict[str, Any]]]:
+    """ROC AUC within each bucket, averaged over the buckets holding both kinds.
+
+    The average is weighted by bucket size (positives plus negatives); NaN when no
+    bucket holds both kinds. Also returns, per bucket value in ascending order,
+    ``{"bucket", "positive", "negative", "auc"}`` with ``auc`` None where undefined.
+    """
+    positive = positive.astype(bool)
+    total, size, rows = 0.0, 0, []
+    for value in np.unique(buckets):
+        mask = buckets == value
+        auc = roc_auc(scores[mask], positive[mask])
+        n_pos = int(positive[mask].sum())
+        n_neg = int(mask.sum()) - n_pos
+        if not np.isnan(auc):
+            total += auc * (n_pos + n_neg)
+            size += n_pos + n_neg
+        rows.append(
+            {
+                "bucket": value.item(),
+                "positive": n_pos,
+                "negative": n_neg,
+                "auc": None if np.isnan(auc) else auc,
+            }
+        )
+    return (total / size if size else float("nan")), rows
+
+
+def noise_detection(
+    weights: np.ndarray, share: np.ndarray, target_noisy: np.ndarray, lengths: np.ndarray
+) -> dict[str, Any]:
+    """Detection AUCs (raw, length-matched, of injected targets), Spearman, weight summaries.
+
+    ``lengths`` is the number of non-padding history items of each sequence; see the
+    module docstring for what each key measures.
+    """
+    target_noisy = target_noisy.astype(bool)
+    lengths = np.asarray(lengths)
     clean_target = ~target_noisy
     noisy = (share > 0) & clean_target
     clean = (share == 0) & clean_target
     w, s = weights[clean_target], share[clean_target]
     rho = spearmanr(w, s).statistic if len(np.unique(s)) > 1 else float("nan")
+    matched, rows = bucketed_auc(1.0 - w, noisy[clean_target], lengths[clean_target])
+    target_vs_clean = target_noisy | clean
+    target_scores = 1.0 - weights[target_vs_clean]
+    target_positive = target_noisy[target_vs_clean]
+    target_matched, _ = bucketed_auc(target_scores, target_positive, lengths[target_vs_clean])
     return {
         "auc": roc_auc(1.0 - w, noisy[clean_target]),
         "spearman": float(rho),
+        "length_matched_auc": matched,
+        "buckets": [
+            {"length": r["bucket"], "noisy": r["positive"], "clean": r["negative"], "auc": r["auc"]}
+            for r in rows
+        ],
+        "target_auc": roc_auc(target_scores, target_positive),
+        "target_length_matched_auc": target_matched,
         "noisy": _summary(weights[noisy]),
         "clean": _summary(weights[clean]),
         "target_injected": _summary(weights[target_noisy]),
@@ -127,7 +193,8 @@ def noise_detection(weights: np.ndarray, share: np.ndarray, target_noisy: np.nda
 
 @torch.no_grad()
 def corruption_weights(denoiser, config, batch_size: int = 4096) -> dict[str, Any]:
-    """Weights of original vs corrupted versions of each group's own sequences (Table 5)."""
+    """Weights of original vs corrupted versions of each group's own sequences (Table 5),
+    corrupted as the run's auxiliary task corrupts (``corruption_target``)."""
     data = denoiser.data
     generator = torch.Generator(device=data.history.device).manual_seed(config["seed"] + 1)
     original, corrupted = [], []
@@ -135,10 +202,16 @@ def corruption_weights(denoiser, config, batch_size: int = 4096) -> dict[str, An
         for start in range(0, len(idx), batch_size):
             part = torch.as_tensor(idx[start : start + batch_size], device=data.history.device)
             history, target = data.history[part], data.target[part]
-            noisy = corrupt_histories(
-                history, data.n_items, 0.5, config["replace_count"], generator
+            noisy = corrupt_sequences(
+                history,
+                target,
+                data.n_items,
+                0.5,
+                config["replace_count"],
+                config["corruption_target"],
+                generator,
             )
-            w = denoiser.weights(k, noisy.history, target, keep_graph=False)
+            w = denoiser.weights(k, noisy.history, noisy.target)
             original.append(w[noisy.labels == 1].cpu().numpy())
             corrupted.append(w[noisy.labels == 0].cpu().numpy())
     original_w, corrupted_w = np.concatenate(original), np.concatenate(corrupted)
@@ -190,13 +263,16 @@ def report(trainer, train_data, config, run_dir: str) -> dict[str, Any]:
     if denoiser is None:
         return {}
     result: dict[str, Any] = {"corruption_weights": corruption_weights(denoiser, config)}
+    if denoiser.pretraining:  # dnr: held-out AUC of the auxiliary task per pass
+        result["dnr_pretraining"] = denoiser.pretraining
     truth_file = ground_truth_path(config)
     if os.path.isfile(truth_file):
         dataset = train_data._dataset
         truth = load_ground_truth(truth_file, dataset.uid_field, dataset.iid_field)
         weights = own_group_weights(denoiser)
         share, target_noisy = history_noise(dataset, truth)
-        result["noise_detection"] = noise_detection(weights, share, target_noisy)
+        lengths = history_lengths(dataset)
+        result["noise_detection"] = noise_detection(weights, share, target_noisy, lengths)
         result["noise_detection"]["ground_truth"] = truth_file
         plot_weights(
             os.path.join(run_dir, "weights.png"),
@@ -206,3 +282,60 @@ def report(trainer, train_data, config, run_dir: str) -> dict[str, Any]:
             f"{config['model']} on {config['dataset']} ({config['denoise']})",
         )
     return result
+
+
+# (printed name, noise_detection key) of the weight summaries, in printed order
+_KINDS = (("clean", "clean"), ("history-noisy", "noisy"), ("target-injected", "target_injected"))
+
+
+def _figure(value: Any, digits: int) -> str:
+    """``value`` with ``digits`` decimals; "n/a" for None or NaN."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
+def describe(denoising: dict[str, Any]) -> list[str]:
+    """Human-readable lines for the ``noise_detection`` and ``corruption_weights`` of a result.
+
+    Printed at the end of a run so the detection figures show without opening
+    results.json; parts (or keys, from older results) that are missing are skipped.
+    """
+    lines = []
+    nd = denoising.get("noise_detection")
+    if nd:
+        aucs = [f"AUC {_figure(nd.get('auc'), 3)}"]
+        if "length_matched_auc" in nd:
+            aucs.append(f"length-matched {_figure(nd['length_matched_auc'], 3)}")
+        if "target_auc" in nd:
+            target = f"target-injected vs clean {_figure(nd['target_auc'], 3)}"
+            if "target_length_matched_auc" in nd:
+                target += f" (length-matched {_figure(nd['target_length_matched_auc'], 3)})"
+            aucs.append(target)
+        parts = [(n, nd[k]) for n, k in _KINDS if k in nd]
+        means = ", ".join(f"{n} {_figure(v.get('mean'), 2)}" for n, v in parts)
+        counts = " / ".join(str(v.get("n")) for _, v in parts)
+        line = f"noise detection (ground truth: {nd.get('ground_truth', '?')}): " + ", ".join(aucs)
+        if parts:
+            line += f" | mean weight {means} (n = {counts})"
+        lines.append(line)
+    cw = denoising.get("corruption_weights")
+    if cw:
+        line = (
+            "own task (corrupted vs original copies of each group's sequences): "
+            f"AUC {_figure(cw.get('auc'), 3)}"
+        )
+        parts = [(n, cw[n]) for n in ("original", "corrupted") if n in cw]
+        if parts:
+            line += " | mean weight " + ", ".join(
+                f"{n} {_figure(v.get('mean'), 2)}" for n, v in parts
+            )
+        lines.append(line)
+    pretraining = denoising.get("dnr_pretraining")
+    if pretraining:
+        held_out = " / ".join(
+            f"{_figure(max(r['holdout_auc_per_pass']), 3)} after {r['passes_kept']} passes"
+            for r in pretraining
+        )
+        lines.append(f"dnr pretraining, held-out AUC of each recognizer: {held_out}")
+    return lines

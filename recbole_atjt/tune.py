@@ -31,6 +31,7 @@ from recbole_atjt.config import ATJTConfig
 from recbole_atjt.data.preparation import check_inputs
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.evaluate import evaluate_checkpoint
+from recbole_atjt.modes import MODE_SPECIFIC_KEYS, mode
 from recbole_atjt.quick_start import run
 
 SAMPLERS = ("choice", "uniform", "loguniform", "randint", "grid")
@@ -128,6 +129,7 @@ def search(
     # Every fixed key and one sample of the space are checked before Ray starts.
     probe = ATJTConfig(model, dataset, files, {**base, **_one_sample(space)})
     check_inputs(probe)
+    _check_keys_matter(space, probe["denoise"])
     epochs = probe["epochs"]
 
     ray.init(
@@ -197,6 +199,19 @@ def search(
         "checkpoint": best["checkpoint"],
         "trials": rows,
     }
+
+
+def _check_keys_matter(space: dict[str, Any], denoise: str) -> None:
+    """Refuse to search a mode-specific key that the run's mode never reads."""
+    chosen = mode(denoise)
+    searched = [k for k, v in space.items() if hasattr(v, "sample") or isinstance(v, dict)]
+    ignored = [k for k in searched if k in MODE_SPECIFIC_KEYS and k not in chosen.keys]
+    if ignored:
+        raise ATJTError(
+            f"--tune: key '{ignored[0]}' has no effect with denoise '{chosen.name}'; allowed: "
+            f"keys that mode reads {sorted(chosen.keys)} "
+            "or the base model's"
+        )
 
 
 def _trial_name(trial) -> str:

@@ -7,10 +7,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from recbole_atjt.errors import ATJTError
+from recbole_atjt.modes import MODES, mode
 
-DENOISE_MODES = ("none", "atjt", "dnr", "wat", "tce", "rce")
 NOISE_OPTIMIZERS = ("adagrad", "adam", "adamw", "sgd", "rmsprop")
-WEIGHT_NORMS = ("none", "batch_mean")
+WEIGHT_NORMS = ("none", "batch_mean", "self")
+ALPHA_SCALES = ("none", "loss")
+RECOGNIZER_MODES = ("eval", "train", "split")
+RECOGNIZER_RESETS = ("none", "round")
+CORRUPTION_TARGETS = ("history", "target", "both")
 
 
 def _is_int(v: Any) -> bool:
@@ -41,7 +45,7 @@ def _size_list() -> tuple[Callable[[Any], bool], str]:
 
 
 RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "denoise": _choice(DENOISE_MODES),
+    "denoise": _choice(tuple(MODES)),
     "atjt_groups": _int_at_least(2),
     "alpha": _number(lambda v: v >= 0, "a number >= 0"),
     "noise_ratio": _number(lambda v: 0 < v < 1, "a number in (0, 1)"),
@@ -54,6 +58,13 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "noise_dropout": _number(lambda v: 0 <= v < 1, "a number in [0, 1)"),
     "dnr_pretrain_epochs": _int_at_least(1),
     "weight_norm": _choice(WEIGHT_NORMS),
+    "alpha_scale": _choice(ALPHA_SCALES),
+    "recognizer_mode": _choice(RECOGNIZER_MODES),
+    "recognizer_reset": _choice(RECOGNIZER_RESETS),
+    "corruption_target": _choice(CORRUPTION_TARGETS),
+    "weight_min": _number(lambda v: v >= 0, "a number >= 0"),
+    "weight_max": _number(lambda v: v > 0, "a number > 0"),
+    "dnr_holdout": _number(lambda v: 0 < v < 1, "a number in (0, 1)"),
     "loss_attribute": (lambda v: v is None or (isinstance(v, str) and v != ""), "a name or ~"),
     "fixed_eval_candidates": (lambda v: isinstance(v, bool), "true or false"),
     "run_dir": (lambda v: isinstance(v, str) and v != "", "a folder path"),
@@ -62,6 +73,18 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "beta": _number(lambda v: v >= 0, "a number >= 0"),
     "torch_threads": (lambda v: v is None or (_is_int(v) and v >= 1), "an integer >= 1 or ~"),
 }
+
+
+# Keys whose value is a name from a fixed list (case-insensitive: Config lower-cases them).
+CHOICE_KEYS = (
+    "denoise",
+    "noise_optimizer",
+    "weight_norm",
+    "alpha_scale",
+    "recognizer_mode",
+    "recognizer_reset",
+    "corruption_target",
+)
 
 
 def validate_atjt_keys(config: Mapping[str, Any]) -> None:
@@ -75,6 +98,18 @@ def validate_atjt_keys(config: Mapping[str, Any]) -> None:
             f"config key 'replace_count' ({config['replace_count']}) exceeds "
             f"MAX_ITEM_LIST_LENGTH ({config['MAX_ITEM_LIST_LENGTH']}): it is clipped to each "
             "history's length, so every corrupted history is replaced entirely"
+        )
+    if config["weight_min"] >= config["weight_max"]:
+        raise ATJTError(
+            f"config key 'weight_min': got {config['weight_min']!r}; allowed: a number below "
+            f"weight_max ({config['weight_max']!r})"
+        )
+    chosen = mode(config["denoise"])
+    if config["recognizer_reset"] == "round" and not chosen.steps_recognizers:
+        raise ATJTError(
+            f"config key 'recognizer_reset': got 'round' with denoise '{chosen.name}'; allowed: "
+            "'none' (only modes whose recognizers train alongside the recommender re-initialise "
+            "them per round)"
         )
     if config.get("enable_scaler") and config["denoise"].lower() != "none":
         raise ATJTError(

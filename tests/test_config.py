@@ -54,9 +54,13 @@ def test_defaults_follow_the_common_protocol():
 
 
 def test_negative_sampling_follows_model_and_loss():
-    assert ATJTConfig("SASRec", "ml-100k")["train_neg_sample_args"]["distribution"] == "none"
-    bpr = ATJTConfig("SASRec", "ml-100k", config_dict={"loss_type": "BPR"})
-    assert bpr["train_neg_sample_args"]["distribution"] == "uniform"
+    ce = ATJTConfig("SASRec", "ml-100k", config_dict={"loss_type": "CE"})
+    assert ce["train_neg_sample_args"]["distribution"] == "none"
+    for model in ("SASRec", "S3Rec", "FEARec"):  # the paper's binary loss by default
+        bpr = ATJTConfig(model, "ml-100k")
+        assert bpr["loss_type"] == "BPR"
+        assert bpr["train_neg_sample_args"]["distribution"] == "uniform"
+        assert bpr["train_neg_sample_args"]["sample_num"] == 1
     din = ATJTConfig("DIN", "ml-100k")
     assert din["train_neg_sample_args"]["sample_num"] == 1
 

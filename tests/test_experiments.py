@@ -6,6 +6,8 @@ import pytest
 from conftest import DATASET, experiment_args
 
 from recbole_atjt.experiments.__main__ import main
+from recbole_atjt.experiments.design import Cell
+from recbole_atjt.experiments.runner import RUN_FORMAT, run_cells, run_key
 
 
 def _rows(page: str) -> list[str]:
@@ -116,3 +118,29 @@ def test_s3rec_runs_of_one_seed_share_their_pretraining(tmp_path):
     assert atjt["run_key"]["settings"] == {**base["run_key"]["settings"], "denoise": "atjt"}
     page = (out / "table2" / f"{DATASET}.md").read_text()
     assert "- pretraining: 1 of the runs fine-tuned the pretrained model" in page
+
+
+def test_runs_of_older_code_are_never_reused_nor_mixed_into_a_page(tmp_path):
+    out = tmp_path / "results"
+    cell = Cell("ATJT", "DCN", "DCN", {"denoise": "atjt"})
+    key = run_key(cell, DATASET, "smoke", 2020, None)
+    assert key["format"] == RUN_FORMAT
+    old = {k: v for k, v in key.items() if k != "format"}  # a run stored before the format
+    store = out / "table5" / "runs" / DATASET
+    store.mkdir(parents=True)
+    (store / "ATJT_DCN-seed2020.json").write_text(json.dumps({"run_key": old, "test": {}}))
+    calls = []
+
+    def fake(model, dataset, config_files, settings):
+        calls.append(settings)
+        return {"test": {"ndcg@5": 0.1}}
+
+    # another experiment's cell with that identity trains again instead of copying the old run
+    args = (DATASET, [2020], "smoke", str(out))
+    results = run_cells("table4", [cell], *args, work_dir=str(tmp_path / "w"), run_fn=fake)
+    assert len(calls) == 1 and "reused_from" not in results[(cell.key, 2020)]
+    assert results[(cell.key, 2020)]["run_key"]["format"] == RUN_FORMAT
+    # the page holding the old run refuses to mix a new one in
+    with pytest.raises(SystemExit, match=r"other settings \(budget 'smoke'.*run format None, now"):
+        run_cells("table5", [cell], *args, work_dir=str(tmp_path / "w"), run_fn=fake)
+    assert len(calls) == 1

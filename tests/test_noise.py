@@ -6,7 +6,7 @@ import pytest
 from conftest import TINY
 
 from recbole_atjt import run
-from recbole_atjt.detection import roc_auc
+from recbole_atjt.detection import describe, roc_auc
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.noise import inject
 from recbole_atjt.paths import BUNDLED_DATA_DIR
@@ -101,6 +101,14 @@ def test_run_on_noisy_data_reports_detection(toy):
     assert 0 <= detection["auc"] <= 1 and -1 <= detection["spearman"] <= 1
     assert detection["noisy"]["n"] > 0 and detection["clean"]["n"] > 0
     assert detection["target_injected"]["n"] > 0  # injected rows are also training targets
+    for key in ("length_matched_auc", "target_auc", "target_length_matched_auc"):
+        assert 0 <= detection[key] <= 1
+    buckets = detection["buckets"]
+    assert all(b["auc"] is None or 0 <= b["auc"] <= 1 for b in buckets)
+    assert sum(b["noisy"] + b["clean"] for b in buckets) == (
+        detection["noisy"]["n"] + detection["clean"]["n"]
+    )
+    assert len(describe(results)) == 2  # the lines printed at the end of a run
     table5 = results["corruption_weights"]
     assert table5["original"]["n"] > 0 and table5["corrupted"]["n"] > 0
     assert list((toy / "runs").glob("*/weights.png"))

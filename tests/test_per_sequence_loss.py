@@ -1,3 +1,5 @@
+import random
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -87,3 +89,20 @@ def test_contract_errors_are_clear(tiny):
         resolve_loss_attribute(net, "no_such_loss")
     with pytest.raises(ATJTError, match="whole multiple"):
         rows_per_sequence(10, 3)
+
+
+def test_in_place_add_ons_are_split_off(tiny):
+    """FEARec adds its contrastive terms with ``loss += ...``: they must stay unweighted."""
+    config, train, _, _, net = tiny("FEARec")
+    net.eval()
+    batch = _first_batch(train, config["device"])
+    random.seed(3)
+    losses = row_losses(net, batch, resolve_loss_attribute(net))
+    random.seed(3)
+    total = net.calculate_loss(batch)
+
+    assert losses.extra is not None and losses.extra.item() > 0
+    assert torch.allclose(losses.rows.mean() + losses.extra, total, atol=1e-5)
+    w = torch.full((len(batch),), 0.5)
+    expected = 0.5 * losses.rows.mean() + losses.extra
+    assert torch.allclose(weighted_loss(losses, w), expected, atol=1e-5)

@@ -101,7 +101,14 @@ def test_recognizer_k_never_trains_on_group_k(tiny, mode):
         seen[k].append(idx.cpu().numpy())
         return idx, history, target
 
+    def recording_split(k, share, generator):
+        held, stream = split(k, share, generator)
+        seen[k] += [held.cpu().numpy(), stream.indices.cpu().numpy()]
+        return held, stream
+
     data.auxiliary_batch = recording
+    split = data.holdout_split
+    data.holdout_split = recording_split  # dnr: its pretraining data outside group k
     trainer.epochs = 1
     trainer.fit(train, None, verbose=False, saved=False)
 

@@ -93,6 +93,16 @@ class GroupedTrainData:
         for stream, (order, position) in zip(self.streams, state["streams"], strict=True):
             stream._order, stream._next = order.to(stream.indices.device), position
 
+    def holdout_split(
+        self, k: int, share: float, generator: torch.Generator
+    ) -> tuple[torch.Tensor, AuxiliaryStream]:
+        """Instances outside group k split into a held-out slice and a stream of the rest."""
+        indices = self.streams[k].indices
+        order = torch.randperm(len(indices), generator=generator).to(indices.device)
+        n_held = max(1, int(round(len(indices) * share)))
+        rest = AuxiliaryStream(indices[order[n_held:]], self.streams[k].batch_size, generator)
+        return indices[order[:n_held]], rest
+
     def auxiliary_batch(self, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(instance indices, histories, targets) of the next batch outside group k."""
         idx = self.streams[k].next_batch()

@@ -1,7 +1,8 @@
 """python -m recbole_atjt.experiments <name> --datasets D [D ...] --seeds 3 --budget cpu
 
-Names: table2, fig4, table3, table4, table5, robustness, and leaderboard
-(which only rebuilds results/README.md from the pages already written).
+Names: table2, fig4, table3, table4, table5, robustness, diagnosis (staged: screening,
+target corruption, confirmation; see recbole_atjt/experiments/diagnosis.py), and
+leaderboard (which only rebuilds results/README.md from the pages already written).
 """
 
 from __future__ import annotations
@@ -10,20 +11,46 @@ import argparse
 import sys
 import time
 
-from recbole_atjt.experiments.design import EXPERIMENTS, PAPER_MODELS, table2
+from recbole_atjt.experiments.design import (
+    DIAGNOSIS_MODELS,
+    DIAGNOSIS_ROWS,
+    EXPERIMENTS,
+    PAPER_MODELS,
+    table2,
+)
+from recbole_atjt.experiments.diagnosis import run_diagnosis, write_diagnosis_page
 from recbole_atjt.experiments.leaderboard import write_leaderboard
 from recbole_atjt.experiments.report import write_page
 from recbole_atjt.experiments.runner import budget_file, run_cells
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m recbole_atjt.experiments", description=__doc__)
-    p.add_argument("name", choices=[*EXPERIMENTS, "leaderboard"])
+    p = argparse.ArgumentParser(
+        prog="python -m recbole_atjt.experiments",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("name", choices=[*EXPERIMENTS, "diagnosis", "leaderboard"])
     p.add_argument("--datasets", nargs="+", default=["ml-100k"])
     p.add_argument("--data_path", help="folder holding <dataset>/ (e.g. ../shared/datasets)")
     p.add_argument("--seeds", type=int, default=3, help="number of seeds (2020, 2021, ...)")
     p.add_argument("--budget", default="cpu", help="smoke | cpu | full (properties/budgets/)")
-    p.add_argument("--models", nargs="+", default=list(PAPER_MODELS), help="table2 only")
+    p.add_argument(
+        "--models",
+        nargs="+",
+        help=f"table2 (default: {' '.join(PAPER_MODELS)}) and diagnosis (default: "
+        f"{' '.join(DIAGNOSIS_MODELS)}) only",
+    )
+    p.add_argument(
+        "--rows",
+        nargs="+",
+        choices=DIAGNOSIS_ROWS,
+        default=list(DIAGNOSIS_ROWS),
+        metavar="ROW",
+        help="diagnosis only: run only these rows (quote each; default all): "
+        + "; ".join(f"'{r}'" for r in DIAGNOSIS_ROWS)
+        + ". Stage 2 needs an alpha_scale=loss row; confirmation takes what ran",
+    )
     p.add_argument("--out", default="results", help="results folder")
     p.add_argument("--work_dir", default="saved/experiment-data", help="run folders, injected data")
     args, extra_args = p.parse_known_args(argv)
@@ -34,10 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.name == "leaderboard":
         print(f"wrote {write_leaderboard(args.out)}")
         return 0
-    cells = table2(tuple(args.models)) if args.name == "table2" else EXPERIMENTS[args.name]()
     seeds = [2020 + s for s in range(args.seeds)]
     with open(budget_file(args.budget), encoding="utf-8") as f:
         budget_text = f.read()
+    if args.name == "diagnosis":
+        return _diagnosis(args, seeds, budget_text, extra)
+    cells = (
+        table2(tuple(args.models or PAPER_MODELS))
+        if args.name == "table2"
+        else EXPERIMENTS[args.name]()
+    )
     for dataset in args.datasets:
         started = time.time()
         results = run_cells(
@@ -63,6 +96,30 @@ def main(argv: list[str] | None = None) -> int:
             budget_text,
             time.time() - started,
             extra,
+        )
+        print(f"wrote {page}")
+    write_leaderboard(args.out)
+    return 0
+
+
+def _diagnosis(args: argparse.Namespace, seeds: list[int], budget_text: str, extra: dict) -> int:
+    models = tuple(args.models or DIAGNOSIS_MODELS)
+    for dataset in args.datasets:
+        started = time.time()
+        d = run_diagnosis(
+            dataset,
+            seeds,
+            args.budget,
+            args.out,
+            args.data_path,
+            args.work_dir,
+            extra,
+            models=models,
+            rows=tuple(args.rows),
+        )
+        page = f"{args.out}/diagnosis/{dataset}.md"
+        write_diagnosis_page(
+            page, dataset, d, args.budget, budget_text, time.time() - started, extra
         )
         print(f"wrote {page}")
     write_leaderboard(args.out)

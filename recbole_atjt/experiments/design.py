@@ -3,7 +3,9 @@
 An experiment is a list of cells; a cell is one configuration (row, column,
 model, overrides, dataset variant) run once per seed. Each cell names the cell
 it is compared with (its baseline), so differences are paired by seed. As in
-the paper, the sweeps and the ablation (Fig. 4, Tables 3-5) use DCN only.
+the paper, the sweeps and the ablation (Fig. 4, Tables 3-5) use DCN only. The
+diagnosis experiment is staged (``diagnosis.py``): its later rows depend on the
+validation results of its first.
 """
 
 from __future__ import annotations
@@ -102,6 +104,79 @@ def robustness(model: str = SWEEP_MODEL) -> list[Cell]:
             Cell(row, "+ATJT", model, {"denoise": "atjt"}, noise=noise, baseline=(row, "base"))
         )
     return cells
+
+
+DIAGNOSIS_MODELS = ("DCN", "SASRec")
+# Model settings of every diagnosis cell (SASRec: one sampled negative, set by our config).
+DIAGNOSIS_MODEL_SETTINGS: dict[str, dict[str, Any]] = {"SASRec": {"loss_type": "BPR"}}
+DIAGNOSIS_COLUMNS = (("clean", 0.0), ("20% injected", 0.2))
+ALPHAS = (1, 5, 20)
+ALPHA_ROWS = tuple(f"atjt alpha_scale=loss, alpha={a}" for a in ALPHAS)
+# The paper's values of every key a row varies, spelled out so that a row keeps its meaning
+# when a default changes.
+PAPER_ATJT: dict[str, Any] = {
+    "denoise": "atjt",
+    "alpha": 1.0,
+    "alpha_scale": "none",
+    "weight_norm": "none",
+    "recognizer_mode": "eval",
+    "recognizer_reset": "none",
+    "corruption_target": "history",
+}
+
+
+def _atjt(**changes: Any) -> dict[str, Any]:
+    return {**PAPER_ATJT, **changes}
+
+
+SCREENING_ROWS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("base", {"denoise": "none"}),
+    ("atjt", _atjt()),
+    ("atjt split-mode", _atjt(recognizer_mode="split")),
+    ("atjt train-mode", _atjt(recognizer_mode="train")),
+    *(
+        (label, _atjt(alpha_scale="loss", alpha=float(a)))
+        for label, a in zip(ALPHA_ROWS, ALPHAS, strict=True)
+    ),
+    ("atjt weight_norm=self", _atjt(weight_norm="self")),
+    ("atjt weight_norm=batch_mean", _atjt(weight_norm="batch_mean")),
+    ("atjt recognizer_reset=round", _atjt(recognizer_reset="round")),
+    ("odnr", {**PAPER_ATJT, "denoise": "odnr"}),
+    ("dnr", {"denoise": "dnr", "recognizer_mode": "eval", "corruption_target": "history"}),
+    ("T-CE", {"denoise": "tce"}),
+    ("R-CE", {"denoise": "rce"}),
+)
+# Stage 2: corruption of the target, with the alpha handling that won stage 1.
+TARGET_ROWS = tuple((f"atjt corruption_target={t}", t) for t in ("target", "both"))
+DIAGNOSIS_ROWS = (*(label for label, _ in SCREENING_ROWS), *(label for label, _ in TARGET_ROWS))
+
+
+def diagnosis_column(model: str, column: str) -> str:
+    return f"{model} {column}"
+
+
+def diagnosis_cell(label: str, model: str, column: str, noise: float, overrides: dict) -> Cell:
+    """One diagnosis cell; every non-base cell is compared with the base of its column."""
+    name = diagnosis_column(model, column)
+    return Cell(
+        label,
+        name,
+        model,
+        {**overrides, **DIAGNOSIS_MODEL_SETTINGS.get(model, {})},
+        noise=noise,
+        baseline=None if label == "base" else ("base", name),
+    )
+
+
+def diagnosis_screening(models: tuple[str, ...], rows: tuple[str, ...]) -> list[Cell]:
+    """Stage 1: every screening row in ``rows``, each model, clean and injected."""
+    return [
+        diagnosis_cell(label, model, column, noise, overrides)
+        for model in models
+        for column, noise in DIAGNOSIS_COLUMNS
+        for label, overrides in SCREENING_ROWS
+        if label in rows
+    ]
 
 
 EXPERIMENTS = {

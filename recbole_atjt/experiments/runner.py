@@ -4,11 +4,11 @@ Each run's results are stored as ``<out>/<name>/runs/<dataset>/<cell>-seed<s>.js
 a rerun skips what is there, so an interrupted experiment continues where it
 stopped, and a run killed after a validated epoch resumes from its checkpoint
 (each run keeps its folders under ``<work_dir>/runs/<name>/<dataset>/<cell>-seed<s>/``).
-A run is identified by its ``run_key`` (model, dataset, budget, seed,
-injected noise, settings): a cell whose run another experiment already made
-(the base DCN of Table 2, Table 4 and the sweeps; ATJT on DCN in Tables 2, 4
-and 5) copies that run instead of training again, and says so in
-``reused_from``. A run of a pretrained model (S3Rec) fine-tunes the pretrained
+A run is identified by its ``run_key`` (the format of the code that trained it,
+model, dataset, budget, seed, injected noise, settings): a cell whose run
+another experiment already made (the base DCN of Table 2, Table 4 and the
+sweeps; ATJT on DCN in Tables 2, 4 and 5) copies that run instead of training
+again, and says so in ``reused_from``. A run of a pretrained model (S3Rec) fine-tunes the pretrained
 model of a finished run that differs from it only in our keys (base and +ATJT
 of one seed) instead of pretraining again: RecBole's pretrain stage reads none
 of them, so the model is the same (``tests/test_pretrain.py``);
@@ -74,9 +74,16 @@ def _dataset_for(cell: Cell, dataset: str, data_path: str | None, work_dir: str,
     return name, work_dir
 
 
+# The code that trained a run: 2 is the code after the denoising rework (recognizer modes,
+# new defaults such as SASRec's BPR loss). A stored run of another format (or of none: the
+# runs before it) is another run, never reused for a cell of this one.
+RUN_FORMAT = 2
+
+
 def run_key(cell: Cell, dataset: str, budget: str, seed: int, extra: dict | None) -> dict:
     """What makes two runs the same run, whichever experiment asks for it."""
     return {
+        "format": RUN_FORMAT,
         "model": cell.model,
         "dataset": dataset,
         "budget": budget,
@@ -259,9 +266,12 @@ def _check_stored(path: str, key: dict, out_dir: str) -> None:
         stored = json.load(f).get("run_key")
     if stored is not None and _identity(stored) == _identity(key):
         return
+    code = ""
+    if stored is not None and stored.get("format") != key["format"]:
+        code = f", trained by older code (run format {stored.get('format')}, now {key['format']})"
     raise SystemExit(
         f"error: {path} holds a run of other settings (budget {stored and stored['budget']!r}, "
-        f"settings {stored and stored['settings']}) than asked (budget {key['budget']!r}, "
+        f"settings {stored and stored['settings']}{code}) than asked (budget {key['budget']!r}, "
         f"settings {key['settings']}); results of other settings belong in their own "
         f"folder: add --out {out_dir}-<name>"
     )

@@ -21,6 +21,7 @@ from recbole.utils import EvaluatorType, set_color
 from recbole_atjt.compat import Collector, load_checkpoint, trusted_torch_load
 from recbole_atjt.data.groups import GroupedTrainData
 from recbole_atjt.errors import ATJTError
+from recbole_atjt.modes import BEFORE, JOINT, mode
 from recbole_atjt.trainer import resume
 from recbole_atjt.trainer.candidate_scores import (
     compact_candidate_scores,
@@ -37,8 +38,6 @@ from recbole_atjt.trainer.per_sequence_loss import (
 )
 from recbole_atjt.trainer.statistics import EpochStatistics
 
-JOINT_MODES = ("atjt", "dnr", "wat")  # group-swapping loop with recognizers
-LOSS_MODES = ("tce", "rce")  # weights from the recommender's own losses
 BCE_LOSSES = (torch.nn.BCEWithLogitsLoss, torch.nn.BCELoss)
 
 
@@ -63,12 +62,14 @@ class ATJTTrainer(Trainer):
     def __init__(self, config: Any, model: torch.nn.Module) -> None:
         super().__init__(config, model)
         self.eval_collector = Collector(config)
-        self.mode: str = config["denoise"]
+        self.mode = mode(config["denoise"])
         self.alpha: float = config["alpha"]
         self.history_field = config["ITEM_ID_FIELD"] + config["LIST_SUFFIX"]
         self.target_field = config["ITEM_ID_FIELD"]
         self.loss_attribute = (
-            resolve_loss_attribute(model, config["loss_attribute"]) if self.mode != "none" else None
+            resolve_loss_attribute(model, config["loss_attribute"])
+            if self.mode.name != "none"
+            else None
         )
         self.denoiser: Denoiser | None = None
         self.epoch_statistics: dict[int, dict[str, float]] = {}
@@ -85,7 +86,7 @@ class ATJTTrainer(Trainer):
 
     def attach(self, train_data) -> None:
         """Partition the training data and build the recognizers (once)."""
-        if self.mode not in JOINT_MODES or self.denoiser is not None:
+        if not self.mode.uses_recognizers or self.denoiser is not None:
             return
         groups = GroupedTrainData(
             train_data,
@@ -138,12 +139,12 @@ class ATJTTrainer(Trainer):
         self._epoch = epoch_idx
         self._batch = 0
         start = time.perf_counter()
-        if self.mode == "none":
-            loss = super()._train_epoch(train_data, epoch_idx, loss_func, show_progress)
-        elif self.mode in LOSS_MODES:
+        if self.mode.uses_recognizers:
+            loss = self._joint_epoch(train_data, epoch_idx, show_progress)
+        elif self.mode.loss_weights:
             loss = self._loss_denoised_epoch(train_data, epoch_idx, show_progress)
         else:
-            loss = self._joint_epoch(train_data, epoch_idx, show_progress)
+            loss = super()._train_epoch(train_data, epoch_idx, loss_func, show_progress)
         self.epoch_seconds.append(time.perf_counter() - start)
         return loss
 
@@ -166,7 +167,7 @@ class ATJTTrainer(Trainer):
 
     def _loss_denoised_loss(self, epoch_idx: int, statistics: EpochStatistics, interaction):
         losses = row_losses(self.model, interaction, self.loss_attribute)
-        if self.mode == "tce":
+        if self.mode.loss_weights == "tce":
             label = self.config["LABEL_FIELD"]
             positive = (
                 interaction[label] > 0.5
@@ -181,7 +182,7 @@ class ATJTTrainer(Trainer):
         loss = weighted_loss(losses, w)
         self._last_parts = {"row weights": w, "recommender loss": loss}
         statistics.add_weights(w)
-        statistics.add_losses(loss.detach(), losses.unweighted().detach())
+        statistics.add_losses(losses, w)
         return loss
 
     def _log_statistics(self, epoch_idx: int, statistics: EpochStatistics) -> None:
@@ -194,14 +195,16 @@ class ATJTTrainer(Trainer):
         """G rounds; in round k, group k trains the recommender weighted by g_k."""
         self.attach(train_data)
         denoiser = self.denoiser
-        if self.mode == "dnr" and not denoiser.pretrained:
-            means = denoiser.pretrain(self.config["dnr_pretrain_epochs"], show_progress)
-            self.logger.info(f"DNR pretraining done, mean L_D per recognizer: {means}")
+        if self.mode.auxiliary_task == BEFORE and not denoiser.pretrained:
+            passes = denoiser.pretrain(self.config["dnr_pretrain_epochs"], show_progress)
+            self.logger.info(f"DNR pretraining done (held-out AUC per pass): {passes}")
         statistics = EpochStatistics(self.device)
         total = None
         recommender_optimizer = self.optimizer
         for k in range(denoiser.n_groups):
-            if self.mode in ("atjt", "wat"):
+            if self.config["recognizer_reset"] == "round":
+                denoiser.reset(k)
+            if self.mode.steps_recognizers:
                 self.optimizer = StepTogether(recommender_optimizer, denoiser.optimizers[k])
             try:
                 round_loss = super()._train_epoch(
@@ -222,20 +225,22 @@ class ATJTTrainer(Trainer):
         n_sequences = len(interaction) // denoiser.data.times
         history = interaction[self.history_field][:n_sequences]
         target = interaction[self.target_field][:n_sequences]
-        w = denoiser.weights(k, history, target, keep_graph=self.mode != "dnr")
+        w = denoiser.training_weights(k, history, target)
         losses = row_losses(self.model, interaction, self.loss_attribute)
         repeats = rows_per_sequence(losses.rows.numel(), n_sequences)
-        loss_r = weighted_loss(losses, w.repeat(repeats))
+        row_weights = w.repeat(repeats)
+        loss_r = weighted_loss(losses, row_weights)
         self._last_parts = {"sequence weights": w.detach(), "recommender loss L_R": loss_r}
         statistics.add_weights(w.detach())
-        statistics.add_losses(loss_r.detach(), losses.unweighted().detach())
-        if self.mode != "atjt":
+        statistics.add_losses(losses, row_weights.detach())
+        if self.mode.auxiliary_task != JOINT:
             return loss_r
         loss_d = sum(denoiser.auxiliary_loss(k) for _ in range(denoiser.n_groups - 1))
         loss_d = loss_d / (denoiser.n_groups - 1)
-        statistics.add_auxiliary(loss_d.detach())
+        alpha = self.alpha * denoiser.alpha_factor(losses.rows.mean())
+        statistics.add_auxiliary(loss_d.detach(), alpha)
         self._last_parts["auxiliary loss L_D"] = loss_d
-        return loss_r, self.alpha * loss_d
+        return loss_r, alpha * loss_d
 
     def _check_nan(self, loss):
         """Stop at the first non-finite loss, naming the epoch, batch and quantity."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -9,9 +10,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from recbole_atjt.data.corruption import corrupt_histories
+from recbole_atjt.data.corruption import corrupt_sequences
 from recbole_atjt.data.groups import GroupedTrainData
+from recbole_atjt.detection import roc_auc
 from recbole_atjt.model.recognizer import NoiseRecognizer
+from recbole_atjt.modes import CONFIGURED, MEAN_CLIPPED, mode
 
 OPTIMIZERS = {
     "adagrad": torch.optim.Adagrad,
@@ -20,6 +23,25 @@ OPTIMIZERS = {
     "sgd": torch.optim.SGD,
     "rmsprop": torch.optim.RMSprop,
 }
+LOSS_AVERAGE_DECAY = 0.9  # alpha_scale: loss, moving average of the per-row loss over batches
+
+
+def normalised(
+    w: torch.Tensor, how: str | None, weight_norm: str, bounds: tuple[float, float]
+) -> torch.Tensor:
+    """Training weights from raw recognizer outputs, as the mode and ``weight_norm`` say.
+
+    ``self`` divides by the batch mean *with* gradient: L_R is then unchanged when all
+    weights scale by one factor, so the recommender loss cannot shrink them all together.
+    """
+    if how == MEAN_CLIPPED:
+        w = w.detach()
+        return (w / w.mean()).clamp(*bounds)
+    if how == CONFIGURED and weight_norm == "batch_mean":
+        return w / w.detach().mean()
+    if how == CONFIGURED and weight_norm == "self":
+        return w / w.mean()
+    return w
 
 
 class Denoiser(nn.Module):
@@ -27,62 +49,135 @@ class Denoiser(nn.Module):
 
     def __init__(self, config: Any, data: GroupedTrainData) -> None:
         super().__init__()
+        self.config = config
         self.data = data
+        self.mode = mode(config["denoise"])
         self.noise_ratio: float = config["noise_ratio"]
         self.replace_count: int = config["replace_count"]
-        self.weight_norm: str = config["weight_norm"]
-        self.recognizers = nn.ModuleList(
-            NoiseRecognizer.from_config(config, data.n_items) for _ in data.groups
-        ).to(config["device"])
-        optimizer = OPTIMIZERS[config["noise_optimizer"]]
-        self.optimizers = [
-            optimizer(g.parameters(), lr=config["noise_learning_rate"]) for g in self.recognizers
-        ]
+        self.corruption_target: str = config["corruption_target"]
+        self.recognizer_mode: str = config["recognizer_mode"]
+        self.recognizers = nn.ModuleList(self._new_recognizer() for _ in data.groups)
+        self.optimizers = [self._new_optimizer(g) for g in self.recognizers]
         self.generator = torch.Generator(device=config["device"]).manual_seed(config["seed"])
         self.pretrained = False
+        self.pretraining: list[dict[str, Any]] = []  # dnr: held-out AUC per pass, per recognizer
+        self.loss_average: torch.Tensor | None = None  # alpha_scale: loss
+
+    def _new_recognizer(self) -> NoiseRecognizer:
+        return NoiseRecognizer.from_config(self.config, self.data.n_items).to(self.config["device"])
+
+    def _new_optimizer(self, g: nn.Module) -> torch.optim.Optimizer:
+        optimizer = OPTIMIZERS[self.config["noise_optimizer"]]
+        return optimizer(g.parameters(), lr=self.config["noise_learning_rate"])
 
     @property
     def n_groups(self) -> int:
         return len(self.recognizers)
 
-    def weights(self, k: int, history: torch.Tensor, target: torch.Tensor, keep_graph: bool):
-        """w = g_k(history, target), with g_k's dropout off so weights are not random."""
+    # ---- weights ------------------------------------------------------------
+
+    @torch.no_grad()
+    def weights(self, k: int, history: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """g_k's raw output in eval mode (dropout off): for measurements after training."""
         g = self.recognizers[k]
+        was_training = g.training
         g.eval()
-        with torch.set_grad_enabled(keep_graph and torch.is_grad_enabled()):
-            w = g(history, target)
-        if self.weight_norm == "batch_mean":
-            w = w / w.detach().mean()
+        w = g(history, target)
+        g.train(was_training)
         return w
+
+    def training_weights(self, k: int, history: torch.Tensor, target: torch.Tensor):
+        """w = g_k(history, target) for a recommender batch: in ``recognizer_mode``, with
+        L_R's gradient when the mode has it, normalised as the mode says."""
+        g = self.recognizers[k]
+        g.train(self.recognizer_mode == "train")
+        with torch.set_grad_enabled(self.mode.weight_gradient and torch.is_grad_enabled()):
+            w = g(history, target)
+        bounds = (self.config["weight_min"], self.config["weight_max"])
+        return normalised(w, self.mode.normalisation, self.config["weight_norm"], bounds)
+
+    # ---- the auxiliary task -------------------------------------------------
+
+    def corrupt(self, history: torch.Tensor, target: torch.Tensor, generator: torch.Generator):
+        """The auxiliary task's corrupted (label 0) and original (label 1) sequences."""
+        return corrupt_sequences(
+            history,
+            target,
+            self.data.n_items,
+            self.noise_ratio,
+            self.replace_count,
+            self.corruption_target,
+            generator,
+        )
+
+    def _auxiliary_loss_on(self, k: int, history: torch.Tensor, target: torch.Tensor):
+        noisy = self.corrupt(history, target, self.generator)
+        g = self.recognizers[k]
+        g.train(self.recognizer_mode != "eval")
+        # on logits: stable, and a non-finite recognizer reaches the trainer's finite check
+        logits = g.logits(noisy.history, noisy.target)
+        return F.binary_cross_entropy_with_logits(logits, noisy.labels)
 
     def auxiliary_loss(self, k: int) -> torch.Tensor:
         """L_D on the next batch outside group k: corrupted (label 0) vs original (label 1)."""
         _, history, target = self.data.auxiliary_batch(k)
-        noisy = corrupt_histories(
-            history, self.data.n_items, self.noise_ratio, self.replace_count, self.generator
-        )
-        g = self.recognizers[k]
-        g.train()
-        # on logits: stable, and a non-finite recognizer reaches the trainer's finite check
-        return F.binary_cross_entropy_with_logits(g.logits(noisy.history, target), noisy.labels)
+        return self._auxiliary_loss_on(k, history, target)
 
-    def pretrain(self, passes: int, show_progress: bool = False) -> list[float]:
-        """DNR: train each g_k on the auxiliary task alone; returns g_k's mean L_D."""
-        means = []
+    def alpha_factor(self, row_loss: torch.Tensor) -> torch.Tensor | float:
+        """alpha_scale: loss: the detached moving average of the unweighted per-row loss."""
+        if self.config["alpha_scale"] != "loss":
+            return 1.0
+        row_loss = row_loss.detach()
+        if self.loss_average is None:
+            self.loss_average = row_loss
+        else:
+            self.loss_average = (
+                LOSS_AVERAGE_DECAY * self.loss_average + (1 - LOSS_AVERAGE_DECAY) * row_loss
+            )
+        return self.loss_average
+
+    def reset(self, k: int) -> None:
+        """recognizer_reset: round: fresh parameters and optimizer state for g_k."""
+        self.recognizers[k].load_state_dict(self._new_recognizer().state_dict())
+        self.optimizers[k] = self._new_optimizer(self.recognizers[k])
+
+    # ---- dnr: pretraining until the held-out AUC stops improving -------------
+
+    def pretrain(self, max_passes: int, show_progress: bool = False) -> list[dict[str, Any]]:
+        """Train each g_k on the auxiliary task alone; keep its pass of best held-out AUC."""
+        generator = torch.Generator().manual_seed(self.config["seed"] + 7)
+        self.pretraining = []
         for k in range(self.n_groups):
-            steps = range(passes * len(self.data.streams[k]))
-            if show_progress:
-                steps = tqdm(steps, ncols=100, desc=f"Pretrain recognizer {k}")
-            total = torch.zeros((), device=self.generator.device)
-            for _ in steps:
-                self.optimizers[k].zero_grad()
-                loss = self.auxiliary_loss(k)
-                loss.backward()
-                self.optimizers[k].step()
-                total += loss.detach()
-            means.append(total.item() / max(len(steps), 1))
+            held, stream = self.data.holdout_split(k, self.config["dnr_holdout"], generator)
+            check = self.corrupt(self.data.history[held], self.data.target[held], self.generator)
+            aucs: list[float] = []
+            best_state = None
+            for p in range(max_passes):
+                steps = range(len(stream))
+                if show_progress:
+                    steps = tqdm(steps, ncols=100, desc=f"Pretrain recognizer {k}, pass {p + 1}")
+                for _ in steps:
+                    idx = stream.next_batch()
+                    self.optimizers[k].zero_grad()
+                    loss = self._auxiliary_loss_on(k, self.data.history[idx], self.data.target[idx])
+                    loss.backward()
+                    self.optimizers[k].step()
+                w = self.weights(k, check.history, check.target).cpu().numpy()
+                aucs.append(roc_auc(1.0 - w, (check.labels == 0).cpu().numpy()))
+                if aucs[-1] > max(aucs[:-1], default=float("-inf")):
+                    best_state = copy.deepcopy(self.recognizers[k].state_dict())
+                else:
+                    break
+            if best_state is not None:  # else no pass was measurable: keep the last
+                self.recognizers[k].load_state_dict(best_state)
+            best = max(range(len(aucs)), key=lambda p: -1.0 if aucs[p] != aucs[p] else aucs[p])
+            self.pretraining.append(
+                {"recognizer": k, "holdout_auc_per_pass": aucs, "passes_kept": best + 1}
+            )
         self.pretrained = True
-        return means
+        return self.pretraining
+
+    # ---- checkpoints --------------------------------------------------------
 
     def checkpoint_state(self) -> dict[str, Any]:
         """Everything needed to resume the recognizers exactly."""
@@ -91,6 +186,8 @@ class Denoiser(nn.Module):
             "optimizers": [o.state_dict() for o in self.optimizers],
             "generator": self.generator.get_state(),
             "pretrained": self.pretrained,
+            "pretraining": self.pretraining,
+            "loss_average": self.loss_average,
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -100,3 +197,5 @@ class Denoiser(nn.Module):
             optimizer.load_state_dict(saved)
         self.generator.set_state(state["generator"].cpu())
         self.pretrained = state["pretrained"]
+        self.pretraining = state.get("pretraining", [])
+        self.loss_average = state.get("loss_average")

@@ -4,7 +4,9 @@ The model's main loss module (``loss_fct`` / ``loss``) is swapped, for one
 ``calculate_loss`` call, for a ``reduction='none'`` twin that also records its
 output. The row vector's mean equals the model's own loss exactly; whatever
 ``calculate_loss`` adds on top (DCN's regulariser, FEARec's contrastive terms)
-is recovered as ``total.mean() - rows.mean()`` and stays unweighted.
+is recovered as ``total.mean() - rows.mean()`` and stays unweighted. The twin
+hands the model a copy of the rows it records, so a model that adds its terms
+in place (FEARec's ``loss += ...``) cannot change the recorded rows.
 """
 
 from __future__ import annotations
@@ -49,6 +51,14 @@ class _RecordingTwin(nn.Module):
             twin.reduction = "none"
             self.per_row = twin
         self.outputs: list[torch.Tensor] = []
+        self.handed: list[tuple[torch.Tensor, int]] = []  # copies given out, their versions
+
+    def untouched_output(self, total: torch.Tensor) -> bool:
+        """Whether ``total`` is the one copy handed out, never modified in place."""
+        if len(self.handed) != 1:
+            return False
+        handed, version = self.handed[0]
+        return total is handed and total._version == version
 
     def _bpr(self, pos_score: torch.Tensor, neg_score: torch.Tensor) -> torch.Tensor:
         return -torch.log(self.gamma + torch.sigmoid(pos_score - neg_score))
@@ -56,7 +66,9 @@ class _RecordingTwin(nn.Module):
     def forward(self, *args, **kwargs) -> torch.Tensor:
         out = self.per_row(*args, **kwargs)
         self.outputs.append(out)
-        return out
+        handed = out.clone()  # the model may add to it in place
+        self.handed.append((handed, handed._version))
+        return handed
 
 
 def resolve_loss_attribute(model: nn.Module, configured: str | None = None) -> str:
@@ -98,7 +110,7 @@ def row_losses(model: nn.Module, interaction, attribute: str) -> RowLosses:
     rows = twin.outputs[0] if len(twin.outputs) == 1 else sum(twin.outputs)
     rows = rows.reshape(-1)
     total = sum(out) if isinstance(out, tuple) else out
-    if total is twin.outputs[0] and len(twin.outputs) == 1:
+    if twin.untouched_output(total):
         return RowLosses(rows, None)
     return RowLosses(rows, total.mean() - rows.mean())
 

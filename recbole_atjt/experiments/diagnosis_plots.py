@@ -1,0 +1,75 @@
+"""The diagnosis page's plots: screening NDCG@5 per row, and the ATJT rows' weights per epoch."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from recbole_atjt.experiments.design import DIAGNOSIS_ROWS
+
+Columns = Mapping[str, Mapping[str, Mapping[str, Any]]]  # column -> row -> run
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_screening(path: str, title: str, runs: Columns) -> None:
+    """Horizontal bars of test NDCG@5 of every screening row, one bar per column."""
+    plt = _pyplot()
+    rows = [r for r in DIAGNOSIS_ROWS if any(r in c for c in runs.values())]
+    y = np.arange(len(rows))
+    height = 0.8 / max(len(runs), 1)
+    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.45 * len(rows)))
+    for n, (column, by_row) in enumerate(runs.items()):
+        values = [by_row[r]["test"]["ndcg@5"] if r in by_row else np.nan for r in rows]
+        ax.barh(y + (n - (len(runs) - 1) / 2) * height, values, height, label=column)
+    ax.set_yticks(y, rows)
+    ax.invert_yaxis()
+    ax.set_xlabel("test NDCG@5")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _curve(run: Mapping[str, Any]) -> tuple[list[int], list[float]]:
+    stats = [e for e in run.get("denoising_per_epoch") or [] if "weight_mean" in e]
+    return [e["epoch"] for e in stats], [e["weight_mean"] for e in stats]
+
+
+def plot_weights(path: str, title: str, runs: Columns, rows: list[str]) -> bool:
+    """Mean training weight per epoch of ``rows``, one panel per column; False (and no file)
+    when none of them logged weights."""
+    curves = {
+        column: {r: _curve(by_row[r]) for r in rows if r in by_row and _curve(by_row[r])[0]}
+        for column, by_row in runs.items()
+    }
+    if not any(curves.values()):
+        return False
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = plt.subplots(1, len(curves), figsize=(6 * len(curves), 4), squeeze=False)
+    colors = plt.get_cmap("tab20").colors  # more rows than the default cycle's 10 colours
+    for ax, (column, lines) in zip(axes[0], curves.items(), strict=True):
+        for n, (row, (epochs, means)) in enumerate(lines.items()):
+            ax.plot(epochs, means, marker="o", color=colors[n % len(colors)], label=row)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("mean weight")
+        ax.set_title(f"{title}, {column}")
+        if lines:
+            ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True

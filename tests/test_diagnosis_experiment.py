@@ -1,0 +1,175 @@
+"""The diagnosis experiment: its choices (validation only), its page, and one real tiny run."""
+
+import json
+import re
+
+import pytest
+from conftest import DATASET, experiment_args
+
+from recbole_atjt.experiments import diagnosis as dg
+from recbole_atjt.experiments.__main__ import main
+from recbole_atjt.experiments.design import ALPHA_ROWS, DIAGNOSIS_ROWS
+from recbole_atjt.experiments.runner import RUN_FORMAT, _slug
+
+
+def _tables(text: str) -> list[dict[str, list[str]]]:
+    """The markdown tables of ``text``: first cell -> the other cells, per table."""
+    tables, current = [], None
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            current = None
+            continue
+        if current is None:
+            current = {}
+            tables.append(current)
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not set(cells[0]) <= {"-"}:
+            current.setdefault(cells[0], cells[1:])
+    return tables
+
+
+def _valid(x: float) -> dict:
+    return {"valid": {"ndcg@5": x}}  # no "test": reading it would fail
+
+
+def test_best_alpha_reads_validation_only_and_breaks_ties_to_the_smaller_alpha():
+    a1, a5, a20 = ALPHA_ROWS
+    assert dg.best_alpha({a1: _valid(0.2), a5: _valid(0.3), a20: _valid(0.1)}) == a5
+    assert dg.best_alpha({a1: _valid(0.3), a5: _valid(0.3), a20: _valid(0.3)}) == a1
+    assert dg.best_alpha({a20: _valid(0.1), a5: _valid(float("nan"))}) == a20
+    assert dg.best_alpha({"base": _valid(0.9), "atjt": _valid(0.9)}) is None
+
+
+def test_best_rows_mean_over_columns_without_base_and_atjt_ties_in_design_order():
+    clean = {row: _valid(0.1) for row in DIAGNOSIS_ROWS}
+    noisy = {row: _valid(0.1) for row in DIAGNOSIS_ROWS}
+    clean["base"] = noisy["atjt"] = _valid(0.9)  # never candidates
+    clean["dnr"], noisy["dnr"] = _valid(0.4), _valid(0.0)  # mean 0.2
+    clean["T-CE"], noisy["T-CE"] = _valid(0.0), _valid(0.4)  # mean 0.2: tie, design order
+    clean["odnr"] = _valid(0.8)  # best in one column, but missing in the other
+    del noisy["odnr"]
+    assert dg.best_rows({"clean": clean, "noisy": noisy}) == ["dnr", "T-CE"]
+    noisy["atjt split-mode"] = _valid(0.5)  # mean 0.3
+    assert dg.best_rows({"clean": clean, "noisy": noisy}) == ["atjt split-mode", "dnr"]
+    # all equal: the first two candidate rows of the design
+    flat = {row: _valid(0.2) for row in DIAGNOSIS_ROWS}
+    assert dg.best_rows({"c": flat, "n": flat}) == list(DIAGNOSIS_ROWS[2:4])
+
+
+def test_recovered_share_formula():
+    # base: 0.30 clean, 0.20 noisy; the row 0.25 noisy wins back half of the 0.10 lost
+    assert dg.recovered_share(0.25, 0.20, 0.30) == pytest.approx(0.5)
+    assert dg.recovered_share(0.15, 0.20, 0.30) == pytest.approx(-0.5)
+    assert dg.recovered_share(0.25, 0.20, 0.20) is None  # noise cost nothing
+    assert dg.recovered_share(0.25, 0.30, 0.20) is None
+
+
+def _fake_run(calls: list):
+    """A stand-in for training: validation favours a large alpha and corruption_target
+    'both'; test reverses it (a choice made on test would differ)."""
+
+    def run(model, dataset, config_files, settings):
+        calls.append((model, dataset, settings))
+        score = 0.01 * settings.get("alpha", 0) if settings.get("alpha_scale") else 0.0
+        score += 0.05 if settings.get("corruption_target") == "both" else 0
+        shift = 0.001 * (settings["seed"] - 2020) - (0.02 if "noise" in dataset else 0)
+        return {
+            "dataset_stats": {"users": 1, "items": 2, "interactions": 3},
+            "valid": {"ndcg@5": 0.1 + score + shift},
+            "test": {"ndcg@5": 0.4 - score + 2 * shift, "hit@5": 0.6, "gauc": 0.7},
+            "denoising_per_epoch": [{"epoch": 0, "weight_mean": 0.4, "weight_std": 0.1}],
+            "run_dir": "x",
+        }
+
+    return run
+
+
+def test_stages_choose_on_validation_and_the_page_shows_the_stored_runs(tmp_path):
+    out, work, calls = tmp_path / "results", tmp_path / "work", []
+    kwargs = {"work_dir": str(work), "models": ("DCN", "SASRec"), "run_fn": _fake_run(calls)}
+    d = dg.run_diagnosis(DATASET, [2020, 2021], "smoke", str(out), **kwargs)
+    a20 = ALPHA_ROWS[-1]
+    assert set(d.alphas.values()) == {a20}
+    # alpha=20 and corruption_target=target tie on validation: the design's order decides
+    assert d.chosen == {m: ["atjt corruption_target=both", a20] for m in ("DCN", "SASRec")}
+    assert len(calls) == 2 * 2 * len(DIAGNOSIS_ROWS) + 2 * 2 * 4  # screening + seed 2021
+    stage2 = [s for _, _, s in calls if "corruption_target" in s]
+    assert all(s["alpha"] == 20 and s["alpha_scale"] == "loss" for s in stage2)
+    assert all(s["loss_type"] == "BPR" for m, _, s in calls if m == "SASRec")
+    assert not any("loss_type" in s for m, _, s in calls if m == "DCN")
+    runs = out / "diagnosis" / "runs" / DATASET
+    both = runs / "atjt_corruption_target=both_DCN_20_injected-seed2021.json"
+    stored = json.loads(both.read_text())
+    assert stored["run_key"]["noise"] == 0.2 and stored["run_key"]["format"] == RUN_FORMAT
+
+    # a second command finds every run stored, and chooses the same
+    again = dg.run_diagnosis(DATASET, [2020, 2021], "smoke", str(out), **kwargs)
+    assert len(calls) == 80 and again.chosen == d.chosen
+
+    page_path = out / "diagnosis" / f"{DATASET}.md"
+    dg.write_diagnosis_page(str(page_path), DATASET, d, "smoke", "epochs: 1", 60.0, {})
+    page = page_path.read_text()
+    assert "Selection uses validation only" in page and "budget: `smoke`" in page
+    assert f"`{a20}` (best validation NDCG@5" in page
+    for png in ("DCN-ndcg5", "DCN-weights", "SASRec-ndcg5", "SASRec-weights"):
+        assert f"]({DATASET}-{png}.png)" in page
+        assert (out / "diagnosis" / f"{DATASET}-{png}.png").stat().st_size > 1000
+
+    def ndcg(row: str, column: str, seed: int) -> float:
+        stored = json.loads((runs / f"{_slug(f'{row}|DCN {column}')}-seed{seed}.json").read_text())
+        return stored["test"]["ndcg@5"]
+
+    # screening (seed 2020): the stored numbers and the recovered share
+    row, noisy = "atjt corruption_target=both", "20% injected"
+    dcn = page.split("## DCN")[1].split("## SASRec")[0]
+    metrics, weights, confirmation = _tables(dcn)
+    lost = ndcg("base", "clean", 2020) - ndcg("base", noisy, 2020)
+    share = (ndcg(row, noisy, 2020) - ndcg("base", noisy, 2020)) / lost
+    assert metrics[row][0] == f"{ndcg(row, 'clean', 2020):.4f}"
+    assert metrics[row][4] == f"{ndcg(row, noisy, 2020):.4f}"
+    assert metrics[row][-1] == f"{share:+.2f}" and metrics["base"][-1] == "-"
+    assert weights[row] == ["0.4000", "0.1000", "-", "0.4000", "0.1000", "-", "-", "-"]
+
+    # confirmation: base, atjt, the chosen two, in both columns; Δ paired over both seeds
+    assert [r for r in confirmation if r != "row"] == ["base", "atjt", row, a20]
+    lines = [x for x in dcn.split("### Confirmation")[1].splitlines() if x.startswith("| ")]
+    assert [x.split("|")[1].strip() for x in lines[1:]] == ["base", "atjt", row, a20] * 2
+    (line,) = [x for x in lines if x.startswith(f"| {row} | {noisy}")]
+    diffs = [ndcg(row, noisy, s) - ndcg("base", noisy, s) for s in (2020, 2021)]
+    assert f"| {sum(diffs) / 2:+.4f} ± " in line and "(0/2 seeds up)" in line
+
+
+def test_rows_flag_refuses_unknown_rows(capsys):
+    with pytest.raises(SystemExit):
+        main(["diagnosis", "--rows", "nope"])
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_diagnosis_command_end_to_end(tmp_path):
+    out, work = tmp_path / "results", tmp_path / "work"
+    args = ["diagnosis", *experiment_args(out, work), "--seeds", "1", "--models", "DCN"]
+    assert main([*args, "--rows", "base", "atjt"]) == 0
+    page = (out / "diagnosis" / f"{DATASET}.md").read_text()
+    runs = out / "diagnosis" / "runs" / DATASET
+    assert len(list(runs.glob("*.json"))) == 4
+    stored = {
+        (row, col): json.loads((runs / f"{row}_DCN_{col}-seed2020.json").read_text())
+        for row in ("base", "atjt")
+        for col in ("clean", "20_injected")
+    }
+    metrics, weights, confirmation = _tables(page.split("## DCN")[1])
+    for row in ("base", "atjt"):
+        clean, noisy = stored[(row, "clean")], stored[(row, "20_injected")]
+        assert metrics[row][0] == f"{clean['test']['ndcg@5']:.4f}"
+        assert metrics[row][2] == f"{clean['test']['gauc']:.4f}"
+        assert metrics[row][3] == f"{clean['valid']['ndcg@5']:.4f}"
+        assert metrics[row][4] == f"{noisy['test']['ndcg@5']:.4f}"
+    last = stored[("atjt", "20_injected")]["denoising_per_epoch"][-1]
+    assert weights["atjt"][3] == f"{last['weight_mean']:.4f}"
+    assert confirmation["base"][0] == "clean"  # one seed: the screening runs again
+    assert re.search(r"- machine: .* CPU, \d+ cores", page)
+    assert "confirmed besides base and atjt (mean validation NDCG@5 of both columns" in page
+    # a rerun trains nothing
+    before = {p: p.stat().st_mtime for p in runs.glob("*.json")}
+    assert main([*args, "--rows", "base", "atjt"]) == 0
+    assert {p: p.stat().st_mtime for p in runs.glob("*.json")} == before
