@@ -181,3 +181,10 @@ MODE_SPECIFIC_KEYS = tuple(sorted({k for m in MODES.values() for k in m.keys}))
 def mode(name: str) -> DenoiseMode:
     """The registered mode ``name`` (validation has checked it exists)."""
     return MODES[name.lower()]
+
+
+def mode_table() -> str:
+    """The README's table of modes, rendered from :data:`MODES` (a test keeps them equal)."""
+    lines = ["| mode | what trains the recognizers | weights |", "|---|---|---|"]
+    lines += [f"| `{m.name}` | {m.recognizers_text} | {m.weights_text} |" for m in MODES.values()]
+    return "\n".join(lines)

@@ -17,6 +17,7 @@ from recbole_atjt.data.preparation import check_inputs, prepare_data
 from recbole_atjt.pretrain import build_model, needs_pretraining, pretrain
 from recbole_atjt.run_dir import (
     attach_log_file,
+    code_version,
     latest_checkpoint,
     make_run_dir,
     plain,
@@ -116,6 +117,7 @@ def run(
                 ],
                 **denoising,
                 "checkpoint": trainer.saved_model_file if saved else None,
+                "code": code_version(),
                 "run_dir": run_dir,
             }
         )

@@ -6,6 +6,7 @@ import glob
 import json
 import logging
 import os
+import subprocess
 import time
 from enum import Enum
 from typing import Any
@@ -14,6 +15,7 @@ import numpy as np
 import yaml
 
 from recbole_atjt.errors import ATJTError
+from recbole_atjt.paths import PROJECT_ROOT
 
 METRIC_COLUMNS = (
     ("gauc", "AUC"),
@@ -106,3 +108,20 @@ def latest_checkpoint(path: str) -> str:
     if not os.path.isdir(path) or not found:
         raise ATJTError(f"--resume: {path} is neither a checkpoint nor a run folder with one")
     return found[-1]
+
+
+def code_version() -> dict[str, Any] | None:
+    """The git commit of the code that runs, and whether its tracked files differ from it
+    (None outside a git checkout, e.g. a wheel install)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", "recbole_atjt"))
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return {"commit": commit, "dirty": dirty}

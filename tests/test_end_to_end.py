@@ -38,6 +38,7 @@ def test_one_epoch_in_every_mode(tmp_path, model, mode):
         saved = json.load(f)
     assert saved["test"] == pytest.approx(results["test"])
     assert "auc" not in saved["test"]  # only named AUCs (gauc) in files
+    assert len(saved["code"]["commit"]) == 40  # the code that trained it
     if mode == "none":
         assert results["denoising_per_epoch"] == []
     else:

@@ -365,7 +365,7 @@ def header(d: Diagnosis, dataset: str, budget, budget_text, seconds, extra) -> l
     return [
         f"# diagnosis on {dataset}",
         "",
-        "Protocol: time-ordered leave-one-out; each user's true next item ranked against 99 fixed "
+        "Protocol: time-ordered leave-one-out; each user's true next item ranked against 100 fixed "
         "sampled items; test metrics of the epoch with the best validation NDCG@5. Screening "
         f"(stages 1-2) runs seed {d.seeds[0]} only; confirmation cells are mean ± std over "
         f"{_seeds(len(d.seeds))} ({seeds}); Δ and recovered shares are paired by seed. Models: "

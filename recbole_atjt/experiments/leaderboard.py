@@ -9,10 +9,12 @@ import re
 
 from recbole_atjt.experiments.design import NOISE_RATIOS, REPLACE_COUNTS
 from recbole_atjt.experiments.report import NOT_RUN
+from recbole_atjt.experiments.runner import RUN_FORMAT
 from recbole_atjt.paths import PROJECT_ROOT
 
-ORDER = ("table2", "table4", "fig4", "table3", "table5", "robustness")
+ORDER = ("diagnosis", "table2", "table4", "fig4", "table3", "table5", "robustness")
 TITLES = {
+    "diagnosis": "Diagnosis: ATJT's variants and the other denoisers, clean vs 20% injected noise",
     "table2": "Table 2: six models, base vs +ATJT",
     "table4": "Table 4: base / WAT / DNR / ATJT, and T-CE / R-CE (DCN)",
     "fig4": "Fig. 4: noise_ratio sweep (DCN + ATJT)",
@@ -82,13 +84,32 @@ def _budget_files(out: str) -> list[str]:
     return sorted(names)
 
 
+EARLIER_CODE = (
+    "Trained by the code before the denoising rework (stored runs without the current run "
+    "format): SASRec, S3Rec and FEARec with CE loss, ATJT's weights from the eval-mode "
+    "recognizer while its auxiliary loss trained the train-mode one, DNR's recognizers "
+    "pretrained for one pass, FEARec's contrastive terms weighted. Kept as a record until "
+    "the page is re-run; the diagnosis page measures the current code."
+)
+
+
+def _older_code(page: str) -> bool:
+    """Whether any stored run behind the page was trained before the current run format."""
+    dataset = os.path.splitext(os.path.basename(page))[0]
+    for path in glob.glob(os.path.join(os.path.dirname(page), "runs", dataset, "*.json")):
+        with open(path, encoding="utf-8") as f:
+            if (json.load(f).get("run_key") or {}).get("format") != RUN_FORMAT:
+                return True
+    return False
+
+
 def write_leaderboard(out: str) -> str:
     """Rebuild ``<out>/README.md`` from the pages under ``<out>/<experiment>/``."""
     lines = [
         "# recbole_atjt results",
         "",
         "Every page states its budget, machine, seeds and time. Protocol for all: time-ordered "
-        "leave-one-out, the true next item ranked against 99 fixed sampled items, AUC (RecBole's "
+        "leave-one-out, the true next item ranked against 100 fixed sampled items, AUC (RecBole's "
         "GAUC over that ranking), HR@5, NDCG@5; test metrics at the epoch with the best "
         "validation NDCG@5; mean ± std over seeds, differences paired by seed. The paper's "
         "absolute numbers are not reproducible; these pages re-run its designs.",
@@ -120,6 +141,7 @@ def write_leaderboard(out: str) -> str:
             text = digest(body)
             lines += [
                 f"### [{os.path.splitext(os.path.basename(page))[0]}]({rel})",
+                *(["", f"*{EARLIER_CODE}*"] if _older_code(page) else []),
                 text.replace("](", f"]({name}/") if "![" in text else text,
                 "",
             ]

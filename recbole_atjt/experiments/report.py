@@ -212,7 +212,7 @@ def write_page(
     lines = [
         f"# {name} on {dataset}",
         "",
-        "Protocol: time-ordered leave-one-out; each user's true next item ranked against 99 fixed "
+        "Protocol: time-ordered leave-one-out; each user's true next item ranked against 100 fixed "
         "sampled items; test metrics of the epoch with the best validation NDCG@5. Cells are "
         f"mean ± std over {len(seeds)} seeds ({', '.join(map(str, seeds))}); Δ is paired by seed. "
         "The paper's absolute numbers are not reproducible (its split and metric definitions are "

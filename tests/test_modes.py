@@ -1,0 +1,37 @@
+"""The mode registry is the one list that validation, the README and the search check read."""
+
+from pathlib import Path
+
+import pytest
+
+from recbole_atjt.errors import ATJTError
+from recbole_atjt.modes import MODES, mode_table
+from recbole_atjt.validation import RULES
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_mode_table_is_the_registry():
+    assert mode_table() in README.read_text(encoding="utf-8")
+
+
+def test_validation_allows_exactly_the_registered_modes():
+    is_valid, allowed = RULES["denoise"]
+    assert all(is_valid(name) for name in MODES)
+    assert not is_valid("atjt2")
+    assert allowed == f"one of {list(MODES)}"
+
+
+def test_every_key_a_mode_reads_is_a_documented_key():
+    for m in MODES.values():
+        assert set(m.keys) <= set(RULES), m.name
+
+
+def test_a_search_over_a_key_the_mode_ignores_is_refused():
+    from recbole_atjt.tune import _check_keys_matter
+
+    with pytest.raises(ATJTError, match="'alpha' has no effect with denoise 'wat'"):
+        _check_keys_matter({"alpha": {"grid_search": [0.1, 1.0]}}, "wat")
+    with pytest.raises(ATJTError, match="'beta' has no effect with denoise 'atjt'"):
+        _check_keys_matter({"beta": {"grid_search": [0.1]}}, "atjt")
+    _check_keys_matter({"alpha": {"grid_search": [0.1]}, "learning_rate": 0.01}, "odnr")
