@@ -70,7 +70,8 @@ def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def _summary(w: np.ndarray) -> dict[str, float]:
+def summary(w: np.ndarray) -> dict[str, float]:
+    """Count, mean and std of some weights (NaN for none)."""
     return {
         "n": int(len(w)),
         "mean": float(w.mean()) if len(w) else float("nan"),
@@ -185,9 +186,9 @@ def noise_detection(
         ],
         "target_auc": roc_auc(target_scores, target_positive),
         "target_length_matched_auc": target_matched,
-        "noisy": _summary(weights[noisy]),
-        "clean": _summary(weights[clean]),
-        "target_injected": _summary(weights[target_noisy]),
+        "noisy": summary(weights[noisy]),
+        "clean": summary(weights[clean]),
+        "target_injected": summary(weights[target_noisy]),
     }
 
 
@@ -216,8 +217,8 @@ def corruption_weights(denoiser, config, batch_size: int = 4096) -> dict[str, An
             corrupted.append(w[noisy.labels == 0].cpu().numpy())
     original_w, corrupted_w = np.concatenate(original), np.concatenate(corrupted)
     return {
-        "original": _summary(original_w),
-        "corrupted": _summary(corrupted_w),
+        "original": summary(original_w),
+        "corrupted": summary(corrupted_w),
         "auc": roc_auc(
             np.concatenate([1 - original_w, 1 - corrupted_w]),
             np.r_[np.zeros(len(original_w)), np.ones(len(corrupted_w))],

@@ -18,7 +18,6 @@ PNGs beside it:
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import math
 import os
@@ -57,16 +56,6 @@ RECOGNIZER_MODES = tuple(name for name, m in MODES.items() if m.uses_recognizers
 # ---- the maths (pure) --------------------------------------------------------
 
 
-def summary(values: np.ndarray) -> dict[str, float]:
-    """Mean, std and count (NaN for an empty array)."""
-    n = len(values)
-    return {
-        "mean": float(np.mean(values)) if n else math.nan,
-        "std": float(np.std(values)) if n else math.nan,
-        "n": n,
-    }
-
-
 def binned_means(x: np.ndarray, y: np.ndarray, n_bins: int = 10) -> list[dict[str, float]]:
     """Mean of ``y`` per bin of ``x``: one bin per value when ``x`` has at most ``n_bins``
     distinct values, else quantile bins (equal counts, so skewed features stay readable)."""
@@ -87,7 +76,7 @@ def binned_means(x: np.ndarray, y: np.ndarray, n_bins: int = 10) -> list[dict[st
                 "lo": float(x[mask].min()),
                 "hi": float(x[mask].max()),
                 "x_mean": float(x[mask].mean()),
-                **summary(y[mask]),
+                **detection.summary(y[mask]),
             }
         )
     return rows
@@ -285,11 +274,8 @@ def ground_truth_detection(run: LoadedRun, own_eval: np.ndarray) -> tuple[dict, 
     dataset = run.train_data._dataset
     truth = detection.load_ground_truth(truth_file, dataset.uid_field, dataset.iid_field)
     share, target_noisy = detection.history_noise(dataset, truth)
-    lengths = (run.denoiser.data.history > 0).sum(1).cpu().numpy()
-    args = [own_eval, share, target_noisy]
-    if len(inspect.signature(detection.noise_detection).parameters) >= 4:
-        args.append(lengths)
-    return detection.noise_detection(*args), (share, target_noisy)
+    lengths = detection.history_lengths(dataset)
+    return detection.noise_detection(own_eval, share, target_noisy, lengths), (share, target_noisy)
 
 
 # ---- the page ------------------------------------------------------------------
@@ -331,7 +317,7 @@ def modes_lines(outputs: dict[tuple[str, str, str], np.ndarray]) -> list[str]:
         "|---|---|---|---|---|---|",
     ]
     for (k, split, mode), values in outputs.items():
-        s = summary(values)
+        s = detection.summary(values)
         stats = f"{_f(s['mean'])} | {_f(s['std'])} | {s['n']}"
         where = "own group" if split == "own" else "other groups"
         lines.append(f"| {k} | {where} | {mode} | {stats} |")

@@ -37,11 +37,10 @@ from recbole_atjt.experiments.design import (
     diagnosis_screening,
 )
 from recbole_atjt.experiments.report import (
-    _run_notes,
     _spread,
-    machines,
     mean_std,
     paired_difference,
+    setting_lines,
 )
 from recbole_atjt.experiments.runner import run_cells
 
@@ -353,7 +352,6 @@ def rows_table(d: Diagnosis) -> list[str]:
 def header(d: Diagnosis, dataset: str, budget, budget_text, seconds, extra) -> list[str]:
     """The setting, as on every experiment page."""
     runs = list(d.results.values())
-    trained = [r for r in runs if "reused_from" not in r]
     stats = {
         col: next(
             (r.get("dataset_stats") for r in d.runs(diagnosis_column(d.models[0], col)).values()),
@@ -373,21 +371,15 @@ def header(d: Diagnosis, dataset: str, budget, budget_text, seconds, extra) -> l
         "",
         SELECTION_TEXT,
         "",
-        f"- budget: `{budget}` (`properties/budgets/{budget}.yaml`); "
-        f"extra settings: {extra or '-'}",
-        f"- dataset: {stats[CLEAN] or dataset}; 20% injected copy (seed {d.seeds[0]}): "
-        f"{stats[NOISY] or '-'}",
-        f"- machine: {machines(runs)}",
-        f"- time: {sum(r.get('wall_seconds', 0) for r in trained) / 60:.1f} min of training"
-        f" for the {len(trained)} runs trained here; {len(runs) - len(trained)} runs reused "
-        "from other experiments with identical settings; the command that wrote this page took "
-        f"{seconds / 60:.1f} min (finished runs are not trained again)",
-        *_run_notes(trained),
-        "",
-        "```yaml",
-        budget_text.strip(),
-        "```",
-        "",
+        *setting_lines(
+            budget,
+            budget_text,
+            extra,
+            f"{stats[CLEAN] or dataset}; 20% injected copy (seed {d.seeds[0]}): "
+            f"{stats[NOISY] or '-'}",
+            runs,
+            seconds,
+        ),
     ]
 
 

@@ -193,6 +193,36 @@ def _models_not_run(name: str, cells) -> list[str]:
     return [f"{NOT_RUN}{', '.join(missing)} (of the paper's six)"]
 
 
+def setting_lines(
+    budget: str,
+    budget_text: str,
+    extra: dict[str, Any],
+    dataset_text: str,
+    runs: list[dict],
+    seconds: float,
+    notes: list[str] | tuple[str, ...] = (),
+) -> list[str]:
+    """A page's setting: budget, dataset, machine, time, run notes and the budget file."""
+    trained = [r for r in runs if "reused_from" not in r]
+    return [
+        f"- budget: `{budget}` (`properties/budgets/{budget}.yaml`); "
+        f"extra settings: {extra or '-'}",
+        f"- dataset: {dataset_text}",
+        f"- machine: {machines(runs)}",
+        f"- time: {sum(r.get('wall_seconds', 0) for r in trained) / 60:.1f} min of training"
+        f" for the {len(trained)} runs trained here; {len(runs) - len(trained)} runs reused "
+        "from other experiments with identical settings; the command that wrote this page took "
+        f"{seconds / 60:.1f} min (finished runs are not trained again)",
+        *_run_notes(trained),
+        *notes,
+        "",
+        "```yaml",
+        budget_text.strip(),
+        "```",
+        "",
+    ]
+
+
 def write_page(
     path: str,
     name: str,
@@ -207,7 +237,6 @@ def write_page(
 ) -> None:
     """``results/<name>/<dataset>.md``."""
     runs = list(results.values())
-    trained = [r for r in runs if "reused_from" not in r]
     stats = runs[0].get("dataset_stats", {})
     lines = [
         f"# {name} on {dataset}",
@@ -218,21 +247,15 @@ def write_page(
         "The paper's absolute numbers are not reproducible (its split and metric definitions are "
         "unstated); this page re-runs its design under our protocol.",
         "",
-        f"- budget: `{budget}` (`properties/budgets/{budget}.yaml`); "
-        f"extra settings: {extra or '-'}",
-        f"- dataset: {stats or dataset}",
-        f"- machine: {machines(runs)}",
-        f"- time: {sum(r.get('wall_seconds', 0) for r in trained) / 60:.1f} min of training"
-        f" for the {len(trained)} runs trained here; {len(runs) - len(trained)} runs reused "
-        "from other experiments with identical settings; the command that wrote this page took "
-        f"{seconds / 60:.1f} min (finished runs are not trained again)",
-        *_run_notes(trained),
-        *_models_not_run(name, cells),
-        "",
-        "```yaml",
-        budget_text.strip(),
-        "```",
-        "",
+        *setting_lines(
+            budget,
+            budget_text,
+            extra,
+            str(stats or dataset),
+            runs,
+            seconds,
+            _models_not_run(name, cells),
+        ),
     ]
     relative = name == "table2"  # the paper's Table 2 has +RI rows
     lines += metrics_table(results, cells, seeds, relative=relative)
