@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from recbole_atjt.data.corruption import corrupt_histories
+from recbole_atjt.data.corruption import corrupt_histories, corrupt_sequences
 
 
 def _batch(n_rows: int, max_len: int, n_items: int, seed: int) -> torch.Tensor:
@@ -67,3 +67,47 @@ def test_seeded_generator_reproduces():
     a = corrupt_histories(history, 30, 0.5, 2, torch.Generator().manual_seed(9))
     b = corrupt_histories(history, 30, 0.5, 2, torch.Generator().manual_seed(9))
     assert torch.equal(a.history, b.history) and torch.equal(a.labels, b.labels)
+
+
+@pytest.mark.parametrize("ratio", [0.1, 0.5, 0.9])
+def test_target_corruption_replaces_exactly_the_chosen_targets(ratio):
+    n_items = 40
+    history = _batch(64, 6, n_items, seed=3)
+    target = torch.randint(1, n_items, (64,), generator=torch.Generator().manual_seed(4))
+    out = corrupt_sequences(
+        history, target, n_items, ratio, 2, "target", torch.Generator().manual_seed(5)
+    )
+    chosen = out.labels == 0
+    # every row is eligible, empty histories too
+    assert int(chosen.sum()) == math.floor(ratio * 64 + 0.5)
+    assert torch.equal(out.target_changed, chosen)
+    assert (out.target[chosen] != target[chosen]).all()
+    assert ((out.target >= 1) & (out.target < n_items)).all()
+    assert torch.equal(out.target[~chosen], target[~chosen])
+    assert torch.equal(out.history, history) and not out.changed.any()
+
+
+def test_both_splits_the_chosen_sequences_half_each_way():
+    n_items = 40
+    history = _batch(64, 6, n_items, seed=6)
+    target = torch.randint(1, n_items, (64,), generator=torch.Generator().manual_seed(7))
+    out = corrupt_sequences(history, target, n_items, 0.5, 1, "both", torch.Generator())
+    has_history = (history > 0).any(dim=1)
+    n_chosen = math.floor(0.5 * int(has_history.sum()) + 0.5)
+    chosen = out.labels == 0
+    by_history = out.changed.any(dim=1)
+    assert int(chosen.sum()) == n_chosen
+    assert not (chosen & ~has_history).any()
+    assert int(by_history.sum()) == math.ceil(n_chosen / 2)
+    assert int(out.target_changed.sum()) == n_chosen - math.ceil(n_chosen / 2)
+    assert not (by_history & out.target_changed).any()  # one way per sequence
+    assert torch.equal(by_history | out.target_changed, chosen)
+
+
+def test_history_mode_is_the_papers_corruption():
+    history = _batch(32, 6, 30, seed=8)
+    target = torch.arange(1, 33)
+    a = corrupt_histories(history, 30, 0.5, 2, torch.Generator().manual_seed(9))
+    b = corrupt_sequences(history, target, 30, 0.5, 2, "history", torch.Generator().manual_seed(9))
+    assert torch.equal(a.history, b.history) and torch.equal(a.labels, b.labels)
+    assert torch.equal(b.target, target)
