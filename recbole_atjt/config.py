@@ -125,6 +125,18 @@ class ATJTConfig(Config):
                 )
 
 
+def check_resumable(config: Config, checkpoint_file: str) -> None:
+    """Refuse a checkpoint whose saved configuration misses keys this version reads (written
+    by an earlier version, it would otherwise resume with those keys silently unset)."""
+    try:
+        validate_atjt_keys(config.final_config_dict)
+    except ATJTError as exc:
+        raise ATJTError(
+            f"--resume: {checkpoint_file} was written with a configuration this version cannot "
+            f"resume ({exc}); allowed: a checkpoint written by this version"
+        ) from None
+
+
 def _check_model_name(model: str) -> None:
     try:
         get_model(model)

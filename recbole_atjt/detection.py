@@ -335,7 +335,8 @@ def describe(denoising: dict[str, Any]) -> list[str]:
     pretraining = denoising.get("dnr_pretraining")
     if pretraining:
         held_out = " / ".join(
-            f"{_figure(max(r['holdout_auc_per_pass']), 3)} after {r['passes_kept']} passes"
+            f"{_figure(r['holdout_auc_per_pass'][r['passes_kept'] - 1], 3)} "
+            f"after {r['passes_kept']} passes"
             for r in pretraining
         )
         lines.append(f"dnr pretraining, held-out AUC of each recognizer: {held_out}")

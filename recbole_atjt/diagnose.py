@@ -51,7 +51,7 @@ FEATURES_PNG = "diagnosis-weight-vs-features.png"
 MODES_PNG = "diagnosis-eval-vs-train.png"
 DETECTION_PNG = "diagnosis-detection.png"
 BATCH = 4096
-RECOGNIZER_MODES = tuple(name for name, m in MODES.items() if m.uses_recognizers)
+MODES_WITH_RECOGNIZERS = tuple(name for name, m in MODES.items() if m.uses_recognizers)
 
 # ---- the maths (pure) --------------------------------------------------------
 
@@ -155,7 +155,7 @@ def load_run(run_dir: str, which: str = "best") -> LoadedRun:
     if checkpoint.get("atjt") is None:
         raise ATJTError(
             f"run {run_dir} (denoise: {config['denoise']}) has no noise recognizers; "
-            f"allowed: a run folder of denoise {', '.join(RECOGNIZER_MODES)}"
+            f"allowed: a run folder of denoise {', '.join(MODES_WITH_RECOGNIZERS)}"
         )
     if torch.device(config["device"]).type == "cuda" and not torch.cuda.is_available():
         config["device"] = torch.device("cpu")
@@ -176,7 +176,8 @@ def load_run(run_dir: str, which: str = "best") -> LoadedRun:
         config["device"],
     )
     denoiser = Denoiser(config, groups)
-    denoiser.restore(checkpoint["atjt"])
+    # the recognizers only: the training RNG states may come from another device type
+    denoiser.recognizers.load_state_dict(checkpoint["atjt"]["recognizers"])
     return LoadedRun(run_dir, path, checkpoint, results, config, train_data, model, denoiser)
 
 
@@ -398,8 +399,9 @@ def write_page(run: LoadedRun, max_batches: int, max_sequences: int, show_progre
         "",
         "Raw outputs g_k(history, target). *own* = group k, the sequences g_k weights (never "
         "its auxiliary data); *other* = the other groups, g_k's auxiliary data in modes with an "
-        f"auxiliary task (at most {max_sequences} per recognizer). Train mode has dropout on, "
-        "as in the auxiliary task. Recognizer `all` pools the groups.",
+        f"auxiliary task (at most {max_sequences} per recognizer). Train mode has dropout on "
+        "(the mode of the weights and of the auxiliary task when `recognizer_mode` is `train`; "
+        "of the auxiliary task alone under `split`). Recognizer `all` pools the groups.",
         "",
         *modes_lines(outputs),
         "",

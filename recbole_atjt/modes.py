@@ -107,7 +107,13 @@ MODES: dict[str, DenoiseMode] = {
             weight_gradient=False,
             normalisation=CONFIGURED,
             loss_weights=None,
-            keys=(*RECOGNIZER_KEYS, *AUXILIARY_KEYS, "weight_norm", "dnr_pretrain_epochs"),
+            keys=(
+                *RECOGNIZER_KEYS,
+                *AUXILIARY_KEYS,
+                "weight_norm",
+                "dnr_pretrain_epochs",
+                "dnr_holdout",
+            ),
             recognizers_text="the auxiliary task alone, before the recommender trains, until "
             "its AUC on a held-out slice stops improving (at most `dnr_pretrain_epochs` "
             "passes); then frozen",

@@ -12,7 +12,7 @@ from recbole.utils import dict2str, init_logger, init_seed
 
 from recbole_atjt import detection
 from recbole_atjt.compat import load_checkpoint
-from recbole_atjt.config import ATJTConfig
+from recbole_atjt.config import ATJTConfig, check_resumable
 from recbole_atjt.data.preparation import check_inputs, prepare_data
 from recbole_atjt.pretrain import build_model, needs_pretraining, pretrain
 from recbole_atjt.run_dir import (
@@ -49,6 +49,7 @@ def run(
     if resume:
         checkpoint_file = latest_checkpoint(resume)
         config = load_checkpoint(checkpoint_file, map_location="cpu")["config"]
+        check_resumable(config, checkpoint_file)
         run_dir = config["checkpoint_dir"]
     else:
         config = ATJTConfig(model, dataset, config_file_list, config_dict)

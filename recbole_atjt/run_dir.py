@@ -121,7 +121,9 @@ def code_version() -> dict[str, Any] | None:
 
     try:
         commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", "recbole_atjt"))
+        dirty = bool(
+            git("status", "--porcelain", "--untracked-files=no", "--", "recbole_atjt", "properties")
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
     return {"commit": commit, "dirty": dirty}

@@ -202,16 +202,26 @@ def search(
 
 
 def _check_keys_matter(space: dict[str, Any], denoise: str) -> None:
-    """Refuse to search a mode-specific key that the run's mode never reads."""
-    chosen = mode(denoise)
+    """Refuse to search a mode-specific key that no mode of the search reads."""
+    modes = [mode(name) for name in _values(space.get("denoise"), denoise)]
     searched = [k for k, v in space.items() if hasattr(v, "sample") or isinstance(v, dict)]
-    ignored = [k for k in searched if k in MODE_SPECIFIC_KEYS and k not in chosen.keys]
+    read = {k for m in modes for k in m.keys}
+    ignored = [k for k in searched if k in MODE_SPECIFIC_KEYS and k not in read]
     if ignored:
+        names = "/".join(m.name for m in modes)
         raise ATJTError(
-            f"--tune: key '{ignored[0]}' has no effect with denoise '{chosen.name}'; allowed: "
-            f"keys that mode reads {sorted(chosen.keys)} "
-            "or the base model's"
+            f"--tune: key '{ignored[0]}' has no effect with denoise '{names}'; allowed: "
+            f"keys those modes read {sorted(read)} or the base model's"
         )
+
+
+def _values(domain: Any, default: str) -> list[str]:
+    """Every value a search domain of ``denoise`` takes (the run's own when not searched)."""
+    if isinstance(domain, dict) and "grid_search" in domain:
+        return [str(v).lower() for v in domain["grid_search"]]
+    if hasattr(domain, "categories"):
+        return [str(v).lower() for v in domain.categories]
+    return [str(domain if isinstance(domain, str) else default).lower()]
 
 
 def _trial_name(trial) -> str:

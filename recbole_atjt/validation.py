@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from recbole_atjt.data.corruption import CORRUPTION_TARGETS
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.modes import MODES, mode
 
@@ -14,7 +15,6 @@ WEIGHT_NORMS = ("none", "batch_mean", "self")
 ALPHA_SCALES = ("none", "loss")
 RECOGNIZER_MODES = ("eval", "train", "split")
 RECOGNIZER_RESETS = ("none", "round")
-CORRUPTION_TARGETS = ("history", "target", "both")
 
 
 def _is_int(v: Any) -> bool:

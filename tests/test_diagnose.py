@@ -33,7 +33,7 @@ from recbole_atjt.model.recognizer import NoiseRecognizer
 @pytest.fixture(scope="module", params=["DCN", "SASRec"])
 def diagnosed(request, tmp_path_factory):
     """(results of a one-epoch atjt run, its diagnosis page) for DCN (sampled negatives:
-    two rows per sequence) and SASRec (CE: one row)."""
+    two rows per sequence) and SASRec (BPR: one row per sequence, its positive-negative pair)."""
     settings = {**TINY, "denoise": "atjt", "run_dir": str(tmp_path_factory.mktemp("runs"))}
     results = run(request.param, DATASET, config_dict=settings)
     assert main([results["run_dir"]]) == 0

@@ -173,3 +173,102 @@ def test_diagnosis_command_end_to_end(tmp_path):
     before = {p: p.stat().st_mtime for p in runs.glob("*.json")}
     assert main([*args, "--rows", "base", "atjt"]) == 0
     assert {p: p.stat().st_mtime for p in runs.glob("*.json")} == before
+
+
+def _store_fake_runs(tmp_path) -> tuple:
+    """A complete fake store of DCN over two seeds; (out, work, runs folder, calls)."""
+    out, work, calls = tmp_path / "results", tmp_path / "work", []
+    kwargs = {"work_dir": str(work), "models": ("DCN",), "run_fn": _fake_run(calls)}
+    dg.run_diagnosis(DATASET, [2020, 2021], "smoke", str(out), **kwargs)
+    return out, work, out / "diagnosis" / "runs" / DATASET, calls
+
+
+def _stored_only(out, work, monkeypatch) -> str:
+    """The page of ``diagnosis --stored_only``, which must not train (nor claim) anything."""
+    import recbole_atjt.quick_start
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("--stored_only trained a run")
+
+    monkeypatch.setattr(recbole_atjt.quick_start, "run", no_training)
+    args = ["diagnosis", "--datasets", DATASET, "--seeds", "2", "--budget", "smoke"]
+    where = ["--out", str(out), "--work_dir", str(work), "--models", "DCN"]
+    assert main([*args, *where, "--stored_only"]) == 0
+    return (out / "diagnosis" / f"{DATASET}.md").read_text()
+
+
+def test_stored_only_of_a_partial_store_shows_what_is_stored_and_what_is_pending(
+    tmp_path, monkeypatch
+):
+    out, work, runs, calls = _store_fake_runs(tmp_path)
+    planned = len(calls)  # 2 columns x 16 screening rows + 2 columns x 4 confirmed, seed 2021
+    noisy, a20 = "20% injected", ALPHA_ROWS[-1]
+    targets = ("atjt corruption_target=target", "atjt corruption_target=both")
+    # stopped in stage 1: one alpha row of the noisy column, so no target row there, no seed 2
+    for row in (a20, *targets):
+        (runs / f"{_slug(f'{row}|DCN {noisy}')}-seed2020.json").unlink()
+    for path in runs.glob("*-seed2021.json"):
+        path.unlink()
+    before = {p: p.stat().st_mtime for p in runs.iterdir()}
+
+    page = _stored_only(out, work, monkeypatch)
+    assert {p: p.stat().st_mtime for p in runs.iterdir()} == before  # nothing written
+    assert "**Partial page**, written with `--stored_only`" in page
+    assert f": {planned - 3 - 8} of the {planned} planned runs are stored." in page
+    assert "; written from stored runs" in page and "the command that wrote" not in page
+
+    dcn = page.split("## DCN")[1]
+    metrics, weights, confirmation = _tables(dcn)
+    stored = json.loads((runs / f"{_slug(f'{a20}|DCN clean')}-seed2020.json").read_text())
+    assert metrics[a20][:4] == [f"{stored['test']['ndcg@5']:.4f}", "0.6000", "0.7000", ANY4]
+    assert metrics[a20][4:8] == ["not run yet"] * 4 and metrics[a20][-1] == "-"
+    assert weights[a20][3:] == ["not run yet"] * 5
+    for row in targets:  # stage 2 ran in the clean column only
+        assert metrics[row][0] != "not run yet" and metrics[row][4] == "not run yet"
+    assert f"- stage 2, clean: `corruption_target` rows use `{a20}`" in dcn
+    assert f"- stage 2, {noisy}: pending; its alpha is chosen once every alpha_scale=loss " in dcn
+    assert f"waiting for `{a20}`\n" in dcn
+    pending = f"`{a20}` ({noisy}); `{targets[0]}` ({noisy}); `{targets[1]}` ({noisy})"
+    assert "- stage 3 pending: the rows confirmed besides base and atjt are chosen " in dcn
+    assert dcn.split("- stage 3 pending")[1].splitlines()[0].endswith(pending)
+    assert "confirmed besides base and atjt (mean validation" not in dcn
+    # confirmation: base and atjt only, each with one of its two seeds stored
+    assert [r for r in confirmation if r != "row"] == ["base", "atjt"]
+    assert confirmation["atjt"][1:3] == ["not run yet (1/2 seeds stored)"] * 2
+    assert confirmation["atjt"][-2:] == ["not run yet", "-"]  # the clean row: no share
+    assert f"| atjt | {noisy} | " + "not run yet (1/2 seeds stored) | " * 4 in dcn
+    assert dcn.rstrip().endswith("| not run yet | not run yet |")  # Δ and share wait too
+    assert f"]({DATASET}-DCN-ndcg5.png)" in page
+
+
+class _Any4:
+    def __eq__(self, other) -> bool:
+        return bool(re.fullmatch(r"\d\.\d{4}", other))
+
+
+ANY4 = _Any4()
+
+
+def test_stored_only_with_nothing_stored_plots_nothing_and_waits_for_stage_1(tmp_path, monkeypatch):
+    out, work = tmp_path / "results", tmp_path / "work"
+    page = _stored_only(out, work, monkeypatch)
+    assert ": 0 of the 40 planned runs are stored." in page
+    assert "![" not in page and not list((out / "diagnosis").glob("*.png"))
+    assert not (out / "diagnosis" / "runs").exists()
+    metrics = _tables(page.split("## DCN")[1])[0]
+    assert metrics["base"][:8] == ["not run yet"] * 8
+    assert "- stage 2, clean: pending" in page and "- stage 3 pending" in page
+
+
+def test_stored_only_of_a_complete_store_has_the_tables_of_the_training_path(tmp_path, monkeypatch):
+    out, work, runs, calls = _store_fake_runs(tmp_path)
+    page_path = out / "diagnosis" / f"{DATASET}.md"
+    args = ["diagnosis", "--datasets", DATASET, "--seeds", "2", "--budget", "smoke"]
+    assert main([*args, "--out", str(out), "--work_dir", str(work), "--models", "DCN"]) == 0
+    trained = page_path.read_text()  # every run stored: the training path trains nothing
+    assert "--stored_only" not in trained and "the command that wrote this page took" in trained
+    page = _stored_only(out, work, monkeypatch)
+    assert f"all {len(calls)} planned runs are stored." in page and "Partial" not in page
+    assert _tables(page) == _tables(trained)
+    body = [x for x in page.splitlines() if not x.startswith(("- time:", "Written with"))]
+    assert [x for x in trained.splitlines() if not x.startswith("- time:")] == body[:1] + body[2:]

@@ -35,3 +35,14 @@ def test_a_search_over_a_key_the_mode_ignores_is_refused():
     with pytest.raises(ATJTError, match="'beta' has no effect with denoise 'atjt'"):
         _check_keys_matter({"beta": {"grid_search": [0.1]}}, "atjt")
     _check_keys_matter({"alpha": {"grid_search": [0.1]}, "learning_rate": 0.01}, "odnr")
+
+
+def test_a_searched_mode_allows_the_keys_of_every_mode_it_takes():
+    from ray import tune
+
+    from recbole_atjt.tune import _check_keys_matter
+
+    space = {"denoise": tune.choice(["atjt", "rce"]), "alpha": tune.choice([1.0, 5.0])}
+    _check_keys_matter({**space, "beta": tune.choice([0.1])}, "atjt")
+    with pytest.raises(ATJTError, match="'drop_rate' has no effect with denoise 'atjt/rce'"):
+        _check_keys_matter({**space, "drop_rate": tune.choice([0.1])}, "atjt")

@@ -16,7 +16,7 @@ from recbole_atjt.paths import PROJECT_ROOT
 SETTINGS = {**TINY, "denoise": "atjt", "epochs": 4, "stopping_step": 10, "torch_threads": 1}
 
 
-def _cli_args(run_dir):
+def _cli_args(run_dir, settings):
     args = [
         sys.executable,
         str(PROJECT_ROOT / "run_recbole_atjt.py"),
@@ -25,15 +25,23 @@ def _cli_args(run_dir):
         f"--run_dir={run_dir}",
     ]
     return args + [
-        f"--{k}={v!r}" if isinstance(v, str) else f"--{k}={v}" for k, v in SETTINGS.items()
+        f"--{k}={v!r}" if isinstance(v, str) else f"--{k}={v}" for k, v in settings.items()
     ]
 
 
-@pytest.mark.parametrize("model", ["SASRec", "DIN"])
-def test_a_killed_run_resumes_to_the_metrics_of_an_uninterrupted_one(tmp_path, model):
+# the variants keep state of their own: a moving average, per-round resets, DNR's pretraining
+VARIANT = {"recognizer_reset": "round", "alpha_scale": "loss", "weight_norm": "self"}
+
+
+@pytest.mark.parametrize(
+    "model,extra",
+    [("SASRec", {}), ("DIN", {}), ("SASRec", VARIANT), ("DCN", {"denoise": "dnr"})],
+)
+def test_a_killed_run_resumes_to_the_metrics_of_an_uninterrupted_one(tmp_path, model, extra):
+    settings = {**SETTINGS, **extra}
     killed_dir = tmp_path / "killed"
     proc = subprocess.Popen(
-        [*_cli_args(killed_dir), f"--model={model}"],
+        [*_cli_args(killed_dir, settings), f"--model={model}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -55,13 +63,15 @@ def test_a_killed_run_resumes_to_the_metrics_of_an_uninterrupted_one(tmp_path, m
     with open(run_folder / "results.json") as f:
         after_kill = json.load(f)
 
-    whole = run(model, DATASET, config_dict={**SETTINGS, "run_dir": str(tmp_path / "whole")})
+    whole = run(model, DATASET, config_dict={**settings, "run_dir": str(tmp_path / "whole")})
     assert after_kill["epochs_run"] == whole["epochs_run"] == 4
     assert after_kill["valid"] == whole["valid"]
     assert after_kill["test"] == whole["test"]
     assert [v["ndcg@5"] for v in after_kill["valid_per_epoch"]] == [
         v["ndcg@5"] for v in whole["valid_per_epoch"]
     ]
+    assert after_kill["denoising_per_epoch"] == whole["denoising_per_epoch"]
+    assert after_kill.get("dnr_pretraining") == whole.get("dnr_pretraining")
 
 
 def test_two_runs_with_one_seed_are_identical(tmp_path):
@@ -86,5 +96,7 @@ def test_a_non_finite_loss_stops_the_run_naming_epoch_batch_and_quantity(tmp_pat
 
 def test_non_finite_weights_under_batch_mean_name_the_normalisation(tmp_path):
     settings = {**TINY, "weight_norm": "batch_mean", "noise_learning_rate": 1e30}
-    with pytest.raises(ATJTError, match=r"non-finite sequence weights .*weight_norm=none"):
+    with pytest.raises(
+        ATJTError, match=r"non-finite sequence weights .*weight_norm and odnr divide by"
+    ):
         run("DCN", DATASET, config_dict={**settings, "run_dir": str(tmp_path)})

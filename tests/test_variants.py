@@ -115,15 +115,26 @@ def test_odnr_weights_are_detached_normalised_and_clipped(tiny):
 
 def test_recognizer_reset_round_reinitialises_each_round(tiny):
     trainer, train = _trainer(tiny, "SASRec", denoise="atjt", recognizer_reset="round")
-    trainer.epochs = 1
+    denoiser = trainer.denoiser
+    resets, reset = [], denoiser.reset
+
+    def recording_reset(k):
+        before = [p.detach().clone() for p in denoiser.recognizers[k].parameters()]
+        reset(k)
+        after = list(denoiser.recognizers[k].parameters())
+        resets.append((k, any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))))
+
+    denoiser.reset = recording_reset
+    trainer.epochs = 2
     trainer.fit(train, None, verbose=False, saved=False)
-    trained = [p.detach().clone() for p in trainer.denoiser.recognizers[0].parameters()]
-    trainer.denoiser.reset(0)
-    fresh = list(trainer.denoiser.recognizers[0].parameters())
-    assert not all(torch.equal(a, b) for a, b in zip(trained, fresh, strict=True))
-    state = trainer.denoiser.optimizers[0].state_dict()["state"].values()
-    assert all((s["sum"] == 0).all() for s in state)  # Adagrad starts its sums at 0
-    assert trainer.denoiser.optimizers[0].param_groups[0]["params"][0] is fresh[0]
+    # every round of every epoch starts from fresh parameters
+    assert resets == [(0, True), (1, True)] * 2
+    for k in range(denoiser.n_groups):
+        optimizer = denoiser.optimizers[k]
+        params = list(denoiser.recognizers[k].parameters())
+        assert optimizer.param_groups[0]["params"][0] is params[0]
+        # the new optimizer stepped during its round (a stale one would leave these at 0)
+        assert any((s["sum"] > 0).any() for s in optimizer.state_dict()["state"].values())
 
 
 @pytest.mark.parametrize("recognizer_mode,same", [("eval", True), ("train", False)])

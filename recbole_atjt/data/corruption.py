@@ -71,6 +71,9 @@ def corrupt_histories(
     return Corrupted(corrupted, (~chosen).float(), changed)
 
 
+CORRUPTION_TARGETS = ("history", "target", "both")
+
+
 class CorruptedSequences(NamedTuple):
     """A batch of (history, target) pairs after corruption."""
 
@@ -98,6 +101,10 @@ def corrupt_sequences(
     chosen; the first half of them (rounded up, in random order) get history
     corruption, the others a new target. Inputs are not modified.
     """
+    if corruption_target not in CORRUPTION_TARGETS:
+        raise ValueError(
+            f"corruption_target: got {corruption_target!r}; allowed: {CORRUPTION_TARGETS}"
+        )
     if corruption_target == "history":
         out = corrupt_histories(history, n_items, noise_ratio, replace_count, generator)
         unchanged = torch.zeros_like(target, dtype=torch.bool)

@@ -141,8 +141,18 @@ SCREENING_ROWS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("atjt weight_norm=self", _atjt(weight_norm="self")),
     ("atjt weight_norm=batch_mean", _atjt(weight_norm="batch_mean")),
     ("atjt recognizer_reset=round", _atjt(recognizer_reset="round")),
-    ("odnr", {**PAPER_ATJT, "denoise": "odnr"}),
-    ("dnr", {"denoise": "dnr", "recognizer_mode": "eval", "corruption_target": "history"}),
+    ("odnr", {**PAPER_ATJT, "denoise": "odnr", "weight_min": 0.1, "weight_max": 3.0}),
+    (
+        "dnr",
+        {
+            "denoise": "dnr",
+            "recognizer_mode": "eval",
+            "corruption_target": "history",
+            "weight_norm": "none",
+            "dnr_pretrain_epochs": 20,
+            "dnr_holdout": 0.1,
+        },
+    ),
     ("T-CE", {"denoise": "tce"}),
     ("R-CE", {"denoise": "rce"}),
 )

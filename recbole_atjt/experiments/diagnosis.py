@@ -9,16 +9,20 @@ Three stages, each model (DCN, SASRec with BPR) in two columns (clean, 20% injec
    the mean over both columns, so a model's rows are the same in both).
 
 Every choice reads validation NDCG@5 only (``run["valid"]["ndcg@5"]``), never a test metric.
-Runs are stored and shared through ``run_cells`` like every other experiment's.
+Runs are stored and shared through ``run_cells`` like every other experiment's. With
+``stored_only`` nothing is trained: the page shows the runs stored so far, and a stage whose
+choice lacks some of its inputs is pending (never chosen on part of them, since a missing
+row might have won).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -42,7 +46,7 @@ from recbole_atjt.experiments.report import (
     paired_difference,
     setting_lines,
 )
-from recbole_atjt.experiments.runner import run_cells
+from recbole_atjt.experiments.runner import _check_stored, _identity, _slug, run_cells, run_key
 
 NAME = "diagnosis"
 CONFIRMED = 2  # rows confirmed besides base and atjt
@@ -99,6 +103,11 @@ class Diagnosis:
     alphas: dict[str, str]  # column name -> winning alpha row
     chosen: dict[str, list[str]]  # model -> rows confirmed besides base and atjt
     results: dict[tuple[str, int], dict]
+    planned_rows: tuple[str, ...] = ()  # screening rows of every model and column
+    planned_runs: int = 0  # (cell, seed) runs of the three stages
+    stored_only: bool = False  # read from the store, nothing trained
+    waiting_alpha: dict[str, list[str]] = field(default_factory=dict)  # column -> missing rows
+    waiting_rows: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # model -> ...
 
     def runs(self, column: str, seed: int | None = None) -> dict[str, dict]:
         """Row label -> run of one column, screening seed unless told."""
@@ -111,7 +120,58 @@ class Diagnosis:
 
 
 def _by_row(results: dict, cells: list[Cell], column: str, seed: int) -> dict[str, dict]:
-    return {c.row: results[(c.key, seed)] for c in cells if c.column == column}
+    return {
+        c.row: results[(c.key, seed)]
+        for c in cells
+        if c.column == column and (c.key, seed) in results
+    }
+
+
+def planned_rows(rows: tuple[str, ...]) -> tuple[str, ...]:
+    """The screening rows (stages 1-2) of each model and column: stage 2 runs only with an
+    ``alpha_scale=loss`` row to take its alpha from."""
+    targets = {label for label, _ in TARGET_ROWS}
+    with_alpha = any(row in rows for row in ALPHA_ROWS)
+    return tuple(r for r in DIAGNOSIS_ROWS if r in rows and (with_alpha or r not in targets))
+
+
+def planned_run_count(models: tuple[str, ...], rows: tuple[str, ...], seeds: list[int]) -> int:
+    """How many runs the three stages make: the screening rows on the first seed, then the
+    confirmed rows (base, atjt and up to ``CONFIRMED`` others) on the other seeds."""
+    screening = planned_rows(rows)
+    fixed = [r for r in FIXED_ROWS if r in screening]
+    confirmed = len(fixed) + min(CONFIRMED, len(screening) - len(fixed))
+    per_column = len(screening) + confirmed * (len(seeds) - 1)
+    return len(models) * len(DIAGNOSIS_COLUMNS) * per_column
+
+
+def stored_runs(
+    cells: list[Cell],
+    seeds: list[int],
+    dataset: str,
+    budget: str,
+    out_dir: str,
+    extra: dict[str, Any] | None = None,
+) -> dict[tuple[str, int], dict]:
+    """The stored run of every (cell key, seed) that has one under
+    ``<out_dir>/diagnosis/runs/<dataset>/``; trains, claims and writes nothing. A file that
+    does not parse (a command is writing it) counts as not stored; a run of other settings
+    is refused as ``run_cells`` refuses it."""
+    store = os.path.join(out_dir, NAME, "runs", dataset)
+    results = {}
+    for cell in cells:
+        for seed in seeds:
+            path = os.path.join(store, f"{_slug(cell.key)}-seed{seed}.json")
+            try:
+                with open(path, encoding="utf-8") as f:
+                    stored = json.load(f)
+            except (FileNotFoundError, json.JSONDecodeError):
+                continue
+            key = run_key(cell, dataset, budget, seed, extra)
+            if stored.get("run_key") is None or _identity(stored["run_key"]) != _identity(key):
+                _check_stored(path, key, out_dir)  # raises with the settings of both
+            results[(cell.key, seed)] = stored
+    return results
 
 
 def _target_cells(model: str, column: str, noise: float, winner: str, rows) -> list[Cell]:
@@ -134,46 +194,79 @@ def run_diagnosis(
     models: tuple[str, ...] = DIAGNOSIS_MODELS,
     rows: tuple[str, ...] = DIAGNOSIS_ROWS,
     run_fn: Callable[..., dict] | None = None,
+    stored_only: bool = False,
 ) -> Diagnosis:
-    """Run (or load) the three stages on one dataset."""
-    run = functools.partial(
-        run_cells,
-        NAME,
-        dataset=dataset,
-        budget=budget,
-        out_dir=out_dir,
-        data_path=data_path,
-        work_dir=work_dir,
-        extra=extra,
-        run_fn=run_fn,
-    )
+    """Run (or load) the three stages on one dataset; with ``stored_only``, only load what
+    is stored, leaving pending each choice that lacks a stored input."""
+    if stored_only:
+        run = functools.partial(
+            stored_runs, dataset=dataset, budget=budget, out_dir=out_dir, extra=extra
+        )
+    else:
+        run = functools.partial(
+            run_cells,
+            NAME,
+            dataset=dataset,
+            budget=budget,
+            out_dir=out_dir,
+            data_path=data_path,
+            work_dir=work_dir,
+            extra=extra,
+            run_fn=run_fn,
+        )
     first = seeds[:1]
+    planned = planned_rows(rows)
     stage1 = diagnosis_screening(models, rows)
     results = run(stage1, seeds=first)
-    alphas, stage2 = {}, []
+    alphas, stage2, waiting_alpha = {}, [], {}
     for model in models:
         for column, noise in DIAGNOSIS_COLUMNS:
             name = diagnosis_column(model, column)
-            winner = best_alpha(_by_row(results, stage1, name, first[0]))
+            column_runs = _by_row(results, stage1, name, first[0])
+            missing = [row for row in ALPHA_ROWS if row in planned and row not in column_runs]
+            if missing:  # only with stored_only: run_cells returns every run
+                waiting_alpha[name] = missing
+                continue
+            winner = best_alpha(column_runs)
             if winner is not None:
                 alphas[name] = winner
                 stage2 += _target_cells(model, column, noise, winner, rows)
     results.update(run(stage2, seeds=first))
     screening = stage1 + stage2
-    chosen, confirmation = {}, []
+    chosen, confirmation, waiting_rows = {}, [], {}
     for model in models:
         by_column = {
             column: _by_row(results, screening, diagnosis_column(model, column), first[0])
             for column, _ in DIAGNOSIS_COLUMNS
         }
-        chosen[model] = best_rows(by_column)
-        keep = [*FIXED_ROWS, *chosen[model]]
+        missing = [
+            (row, column) for row in planned for column in by_column if row not in by_column[column]
+        ]
+        if missing:
+            waiting_rows[model] = missing
+            keep = list(FIXED_ROWS)
+        else:
+            chosen[model] = best_rows(by_column)
+            keep = [*FIXED_ROWS, *chosen[model]]
         for column, _ in DIAGNOSIS_COLUMNS:
             name = diagnosis_column(model, column)
             by_label = {c.row: c for c in screening if c.column == name}
             confirmation += [by_label[row] for row in keep if row in by_label]
     results.update(run(confirmation, seeds=seeds))
-    return Diagnosis(models, seeds, screening, confirmation, alphas, chosen, results)
+    return Diagnosis(
+        models,
+        seeds,
+        screening,
+        confirmation,
+        alphas,
+        chosen,
+        results,
+        planned_rows=planned,
+        planned_runs=planned_run_count(models, rows, seeds),
+        stored_only=stored_only,
+        waiting_alpha=waiting_alpha,
+        waiting_rows=waiting_rows,
+    )
 
 
 # ---- the page ----
@@ -185,6 +278,7 @@ SELECTION_TEXT = (
     "Selection uses validation only: the alpha of stage 2 and the confirmed rows are chosen by "
     "validation NDCG@5; test metrics are reported, never used to choose."
 )
+NOT_RUN_YET = "not run yet"
 
 
 def _num(value: Any, digits: int = 4, sign: bool = False) -> str:
@@ -219,7 +313,7 @@ def _row_share(runs: dict[str, Runs], row: str) -> float | None:
 def screening_tables(d: Diagnosis, model: str) -> list[str]:
     """Stages 1-2 of one model: test and validation metrics, then weights and detection."""
     runs = {col: d.runs(diagnosis_column(model, col)) for col, _ in DIAGNOSIS_COLUMNS}
-    rows = [r for r in DIAGNOSIS_ROWS if any(r in runs[col] for col in runs)]
+    rows = [r for r in DIAGNOSIS_ROWS if r in d.planned_rows or any(r in runs[col] for col in runs)]
     heads = [f"test {label}, {{}}" for _, label in TEST_METRICS] + ["valid NDCG@5, {}"]
     lines = [
         "| row | "
@@ -231,9 +325,12 @@ def screening_tables(d: Diagnosis, model: str) -> list[str]:
         cells = []
         for col in runs:
             run = runs[col].get(row)
-            test = (run or {}).get("test", {})
+            if run is None:
+                cells += [NOT_RUN_YET] * len(heads)
+                continue
+            test = run.get("test", {})
             cells += [_num(test.get(m)) for m, _ in TEST_METRICS]
-            cells.append(_num((run or {}).get("valid", {}).get(SELECTION_METRIC)))
+            cells.append(_num(run.get("valid", {}).get(SELECTION_METRIC)))
         cells.append(_num(_row_share(runs, row), 2, sign=True))
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
     lines += [
@@ -246,7 +343,10 @@ def screening_tables(d: Diagnosis, model: str) -> list[str]:
     for row in rows:
         cells = []
         for col in runs:
-            run = runs[col].get(row) or {}
+            run = runs[col].get(row)
+            if run is None:
+                cells += [NOT_RUN_YET] * (5 if col == NOISY else 3)
+                continue
             own, matched, target = detection(run)
             cells += [*map(_num, last_weights(run)), _num(own)]
             if col == NOISY:
@@ -257,6 +357,15 @@ def screening_tables(d: Diagnosis, model: str) -> list[str]:
 
 def _seed_values(d: Diagnosis, cell: Cell, metric: str, part: str = "test") -> list[float]:
     return [d.results[(cell.key, s)][part][metric] for s in d.seeds]
+
+
+def _stored_seeds(d: Diagnosis, cell: Cell | None) -> int:
+    return 0 if cell is None else sum((cell.key, s) in d.results for s in d.seeds)
+
+
+def _complete(d: Diagnosis, *cells: Cell | None) -> bool:
+    """Whether every seed of every cell is stored (always, unless written from the store)."""
+    return all(_stored_seeds(d, c) == len(d.seeds) for c in cells)
 
 
 def paired_share(d: Diagnosis, cell: Cell, base_noisy: Cell, base_clean: Cell) -> str:
@@ -291,12 +400,28 @@ def confirmation_table(d: Diagnosis, model: str) -> list[str]:
         "|---|---|" + "---:|" * (len(TEST_METRICS) + 1) + "---|---:|",
     ]
     for cell in cells:
-        values = [mean_std(_seed_values(d, cell, m)) for m, _ in TEST_METRICS]
-        values.append(mean_std(_seed_values(d, cell, SELECTION_METRIC, "valid")))
+        if _complete(d, cell):
+            values = [mean_std(_seed_values(d, cell, m)) for m, _ in TEST_METRICS]
+            values.append(mean_std(_seed_values(d, cell, SELECTION_METRIC, "valid")))
+        else:
+            stored = f"{NOT_RUN_YET} ({_stored_seeds(d, cell)}/{len(d.seeds)} seeds stored)"
+            values = [stored] * (len(TEST_METRICS) + 1)
         base = by_key.get(cell.baseline) if cell.baseline else None
-        delta = paired_difference(d.results, cell, base, d.seeds, SELECTION_METRIC) if base else "-"
+        delta = "-"
+        if base:
+            delta = (
+                paired_difference(d.results, cell, base, d.seeds, SELECTION_METRIC)
+                if _complete(d, cell, base)
+                else NOT_RUN_YET
+            )
         noisy = cell.column == diagnosis_column(model, NOISY)
-        share = paired_share(d, cell, base, base_clean) if noisy and base and base_clean else "-"
+        share = "-"
+        if noisy and base and base_clean:
+            share = (
+                paired_share(d, cell, base, base_clean)
+                if _complete(d, cell, base, base_clean)
+                else NOT_RUN_YET
+            )
         column = cell.column.removeprefix(f"{model} ")
         lines.append(f"| {cell.row} | {column} | " + " | ".join(values) + f" | {delta} | {share} |")
     return lines
@@ -313,6 +438,21 @@ def choice_lines(d: Diagnosis, model: str) -> list[str]:
                 f"- stage 2, {col}: `corruption_target` rows use `{d.alphas[name]}` "
                 f"(best validation NDCG@5 of the alpha_scale=loss rows: {score:.4f})"
             )
+        elif name in d.waiting_alpha:
+            lines.append(
+                f"- stage 2, {col}: pending; its alpha is chosen once every alpha_scale=loss "
+                f"row is stored, waiting for {', '.join(f'`{r}`' for r in d.waiting_alpha[name])}"
+            )
+    if model in d.waiting_rows:
+        columns: dict[str, list[str]] = {}
+        for row, col in d.waiting_rows[model]:
+            columns.setdefault(row, []).append(col)
+        waiting = "; ".join(f"`{row}` ({', '.join(cols)})" for row, cols in columns.items())
+        lines.append(
+            "- stage 3 pending: the rows confirmed besides base and atjt are chosen once every "
+            f"screening row of {model} is stored in both columns, waiting for {waiting}"
+        )
+        return lines
     runs = {col: d.runs(diagnosis_column(model, col)) for col, _ in DIAGNOSIS_COLUMNS}
     chosen = [
         f"`{row}` ({np.mean([validation_score(r[row]) for r in runs.values()]):.4f})"
@@ -326,8 +466,8 @@ def choice_lines(d: Diagnosis, model: str) -> list[str]:
 
 
 def rows_table(d: Diagnosis) -> list[str]:
-    """The settings of every row that ran (on top of the model's defaults)."""
-    ran = {c.row for c in d.screening}
+    """The settings of every row that ran or is planned (on top of the model's defaults)."""
+    ran = {c.row for c in d.screening} | set(d.planned_rows)
     settings = dict(SCREENING_ROWS)
     lines = ["| row | settings |", "|---|---|"]
     for row in DIAGNOSIS_ROWS:
@@ -349,8 +489,33 @@ def rows_table(d: Diagnosis) -> list[str]:
     return lines
 
 
-def header(d: Diagnosis, dataset: str, budget, budget_text, seconds, extra) -> list[str]:
-    """The setting, as on every experiment page."""
+def stored_only_lines(d: Diagnosis) -> list[str]:
+    """What a page written with ``--stored_only`` holds: how many of the planned runs."""
+    stored, planned = len(d.results), d.planned_runs
+    if stored >= planned:
+        return [
+            f"Written with `--stored_only` from the stored runs (nothing trained): all {planned} "
+            "planned runs are stored.",
+            "",
+        ]
+    return [
+        f"**Partial page**, written with `--stored_only` from the stored runs (nothing trained): "
+        f"{stored} of the {planned} planned runs are stored. Cells without a stored run show "
+        f"`{NOT_RUN_YET}`; a stage whose choice lacks some of its inputs is listed as pending, "
+        "never chosen on part of them.",
+        "",
+    ]
+
+
+def _stored_time(line: str) -> str:
+    head, took, _ = line.partition("; the command that wrote this page took")
+    return f"{head}; written from stored runs" if took else line
+
+
+def header(
+    d: Diagnosis, dataset: str, budget, budget_text, seconds: float | None, extra
+) -> list[str]:
+    """The setting, as on every experiment page; ``seconds`` None: written from stored runs."""
     runs = list(d.results.values())
     stats = {
         col: next(
@@ -360,9 +525,20 @@ def header(d: Diagnosis, dataset: str, budget, budget_text, seconds, extra) -> l
         for col, _ in DIAGNOSIS_COLUMNS
     }
     seeds = ", ".join(map(str, d.seeds))
+    setting = setting_lines(
+        budget,
+        budget_text,
+        extra,
+        f"{stats[CLEAN] or dataset}; 20% injected copy (seed {d.seeds[0]}): {stats[NOISY] or '-'}",
+        runs,
+        0.0 if seconds is None else seconds,
+    )
+    if seconds is None:
+        setting = [_stored_time(line) for line in setting]
     return [
         f"# diagnosis on {dataset}",
         "",
+        *(stored_only_lines(d) if d.stored_only else []),
         "Protocol: time-ordered leave-one-out; each user's true next item ranked against 100 fixed "
         "sampled items; test metrics of the epoch with the best validation NDCG@5. Screening "
         f"(stages 1-2) runs seed {d.seeds[0]} only; confirmation cells are mean ± std over "
@@ -371,15 +547,7 @@ def header(d: Diagnosis, dataset: str, budget, budget_text, seconds, extra) -> l
         "",
         SELECTION_TEXT,
         "",
-        *setting_lines(
-            budget,
-            budget_text,
-            extra,
-            f"{stats[CLEAN] or dataset}; 20% injected copy (seed {d.seeds[0]}): "
-            f"{stats[NOISY] or '-'}",
-            runs,
-            seconds,
-        ),
+        *setting,
     ]
 
 
@@ -389,12 +557,15 @@ def write_diagnosis_page(
     d: Diagnosis,
     budget: str,
     budget_text: str,
-    seconds: float,
+    seconds: float | None,
     extra: dict[str, Any],
 ) -> None:
-    """``results/diagnosis/<dataset>.md`` and its PNGs beside it."""
+    """``results/diagnosis/<dataset>.md`` and its PNGs beside it; ``seconds`` None for a page
+    written from stored runs. A plot skips the rows without runs; a model without any gets
+    none."""
     from recbole_atjt.experiments.diagnosis_plots import plot_screening, plot_weights
 
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     lines = [*header(d, dataset, budget, budget_text, seconds, extra), "## Rows", ""]
     lines += rows_table(d)
     stem = os.path.splitext(path)[0]
@@ -403,12 +574,15 @@ def write_diagnosis_page(
         lines += ["", f"## {model}", "", f"### Screening (seed {d.seeds[0]})", ""]
         lines += [*screening_tables(d, model), "", *choice_lines(d, model), ""]
         bars = f"{stem}-{model}-ndcg5.png"
-        plot_screening(bars, f"{model} on {dataset}", runs)
-        lines.append(f"![test NDCG@5 of every screening row]({os.path.basename(bars)})")
+        if any(runs.values()):
+            plot_screening(bars, f"{model} on {dataset}", runs)
+            lines.append(f"![test NDCG@5 of every screening row]({os.path.basename(bars)})")
         curves = f"{stem}-{model}-weights.png"
         if plot_weights(curves, f"{model} on {dataset}", runs, _atjt_rows(d, model)):
             lines += ["", f"![mean weight per epoch, ATJT rows]({os.path.basename(curves)})"]
         lines += ["", f"### Confirmation ({_seeds(len(d.seeds))})", ""]
+        if model in d.waiting_rows:
+            lines += ["Base and atjt only: stage 3 has not chosen its other rows yet.", ""]
         lines += confirmation_table(d, model)
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")

@@ -253,10 +253,11 @@ class ATJTTrainer(Trainer):
                 quantity = name
                 break
         fix = "lower learning_rate / noise_learning_rate, or check the data"
-        if quantity == "sequence weights" and self.config["weight_norm"] == "batch_mean":
+        if quantity == "sequence weights" and self.mode.normalisation is not None:
             fix = (
-                "with weight_norm=batch_mean, weights collapsing to 0 have a batch mean near 0: "
-                "use weight_norm=none or a larger alpha, else lower noise_learning_rate"
+                "weights collapsing to 0 have a batch mean near 0, which weight_norm and odnr "
+                "divide by: use a larger alpha or alpha_scale=loss, else lower "
+                "noise_learning_rate"
             )
         raise ATJTError(
             f"non-finite {quantity} at epoch {self._epoch}, batch {self._batch}; "

@@ -23,6 +23,7 @@ OPTIMIZERS = {
     "sgd": torch.optim.SGD,
     "rmsprop": torch.optim.RMSprop,
 }
+TINY_MEAN = 1e-12  # a batch whose weights all underflow to 0 is not divided by 0
 LOSS_AVERAGE_DECAY = 0.9  # alpha_scale: loss, moving average of the per-row loss over batches
 
 
@@ -36,11 +37,11 @@ def normalised(
     """
     if how == MEAN_CLIPPED:
         w = w.detach()
-        return (w / w.mean()).clamp(*bounds)
+        return (w / w.mean().clamp_min(TINY_MEAN)).clamp(*bounds)
     if how == CONFIGURED and weight_norm == "batch_mean":
-        return w / w.detach().mean()
+        return w / w.detach().mean().clamp_min(TINY_MEAN)
     if how == CONFIGURED and weight_norm == "self":
-        return w / w.mean()
+        return w / w.mean().clamp_min(TINY_MEAN)
     return w
 
 
@@ -162,7 +163,16 @@ class Denoiser(nn.Module):
                     loss = self._auxiliary_loss_on(k, self.data.history[idx], self.data.target[idx])
                     loss.backward()
                     self.optimizers[k].step()
-                w = self.weights(k, check.history, check.target).cpu().numpy()
+                w = (
+                    torch.cat(
+                        [
+                            self.weights(k, check.history[i : i + 4096], check.target[i : i + 4096])
+                            for i in range(0, len(check.labels), 4096)
+                        ]
+                    )
+                    .cpu()
+                    .numpy()
+                )
                 aucs.append(roc_auc(1.0 - w, (check.labels == 0).cpu().numpy()))
                 if aucs[-1] > max(aucs[:-1], default=float("-inf")):
                     best_state = copy.deepcopy(self.recognizers[k].state_dict())
@@ -191,7 +201,7 @@ class Denoiser(nn.Module):
         }
 
     def restore(self, state: dict[str, Any]) -> None:
-        """Inverse of :meth:`checkpoint_state`."""
+        """Inverse of :meth:`checkpoint_state` (on the device type the state was saved on)."""
         self.recognizers.load_state_dict(state["recognizers"])
         for optimizer, saved in zip(self.optimizers, state["optimizers"], strict=True):
             optimizer.load_state_dict(saved)
