@@ -57,16 +57,17 @@ MODES_WITH_RECOGNIZERS = tuple(name for name, m in MODES.items() if m.uses_recog
 
 
 def binned_means(x: np.ndarray, y: np.ndarray, n_bins: int = 10) -> list[dict[str, float]]:
-    """Mean of ``y`` per bin of ``x``: one bin per value when ``x`` has at most ``n_bins``
-    distinct values, else quantile bins (equal counts, so skewed features stay readable)."""
+    """Mean of ``y`` per bin of ``x``: quantile bins (equal counts, so skewed features stay
+    readable), or one bin per value when ``x`` has at most ``n_bins`` distinct values or
+    when one value holds so many that the quantiles collapse (history lengths at the cap)."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if not len(x):
         return []
     values = np.unique(x)
-    if len(values) <= n_bins:
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, n_bins + 1)))
+    if len(values) <= n_bins or (len(edges) - 1 < n_bins // 2 and len(values) <= 10 * n_bins):
         bin_of = np.searchsorted(values, x)
     else:
-        edges = np.unique(np.quantile(x, np.linspace(0, 1, n_bins + 1)))
         bin_of = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
     rows = []
     for b in np.unique(bin_of):

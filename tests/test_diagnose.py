@@ -138,3 +138,10 @@ def test_sequence_losses_average_a_sequences_rows():
 def test_flatten_numbers_keeps_numbers_only():
     result = {"auc": 0.5, "n": 3, "flag": True, "noisy": {"mean": 0.1}, "buckets": [1], "p": "x"}
     assert flatten_numbers(result) == [("auc", 0.5), ("n", 3), ("noisy.mean", 0.1)]
+
+
+def test_binned_means_keep_one_bin_per_value_when_one_value_dominates():
+    x = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] + [20] * 88, dtype=float)
+    rows = binned_means(x, x, n_bins=10)
+    assert [r["lo"] for r in rows] == [*range(1, 13), 20]
+    assert rows[-1]["n"] == 88 and rows[-1]["mean"] == 20
