@@ -57,6 +57,11 @@ class DenoiseMode:
         return self.trains_recognizers != NEITHER
 
     @property
+    def reweights(self) -> bool:
+        """Whether the mode weights the recommender's rows at all (every mode but none)."""
+        return self.uses_recognizers or self.loss_weights is not None
+
+    @property
     def steps_recognizers(self) -> bool:
         """Whether each recommender step also steps the round's recognizer."""
         return self.weight_gradient or self.auxiliary_task == JOINT

@@ -67,9 +67,7 @@ class ATJTTrainer(Trainer):
         self.history_field = config["ITEM_ID_FIELD"] + config["LIST_SUFFIX"]
         self.target_field = config["ITEM_ID_FIELD"]
         self.loss_attribute = (
-            resolve_loss_attribute(model, config["loss_attribute"])
-            if self.mode.name != "none"
-            else None
+            resolve_loss_attribute(model, config["loss_attribute"]) if self.mode.reweights else None
         )
         self.denoiser: Denoiser | None = None
         self.epoch_statistics: dict[int, dict[str, float]] = {}
