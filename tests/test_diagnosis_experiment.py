@@ -6,6 +6,7 @@ import re
 import pytest
 from conftest import DATASET, experiment_args
 
+from recbole_atjt.errors import ATJTError
 from recbole_atjt.experiments import diagnosis as dg
 from recbole_atjt.experiments.__main__ import main
 from recbole_atjt.experiments.design import ALPHA_ROWS, DIAGNOSIS_ROWS
@@ -272,3 +273,28 @@ def test_stored_only_of_a_complete_store_has_the_tables_of_the_training_path(tmp
     assert _tables(page) == _tables(trained)
     body = [x for x in page.splitlines() if not x.startswith(("- time:", "Written with"))]
     assert [x for x in trained.splitlines() if not x.startswith("- time:")] == body[:1] + body[2:]
+
+
+def test_a_run_that_stops_is_stored_as_failed_and_shown_so(tmp_path):
+    out, work, calls = tmp_path / "results", tmp_path / "work", []
+    fake = _fake_run(calls)
+
+    def diverging(model, dataset, config_files, settings):
+        if settings.get("weight_norm") == "batch_mean":
+            raise ATJTError("non-finite sequence weights at epoch 0, batch 61; allowed: finite")
+        return fake(model, dataset, config_files, settings)
+
+    kwargs = {"work_dir": str(work), "models": ("DCN",), "run_fn": diverging}
+    d = dg.run_diagnosis(DATASET, [2020], "smoke", str(out), **kwargs)
+    row = "atjt weight_norm=batch_mean"
+    failed = [r for (key, _), r in d.results.items() if key.startswith(f"{row}|")]
+    assert len(failed) == 2 and all("non-finite" in r["failed"] for r in failed)
+    assert row not in d.chosen["DCN"]  # a failed run is never chosen
+    page = tmp_path / "page.md"
+    dg.write_diagnosis_page(str(page), DATASET, d, "smoke", "epochs: 1\n", 1.0, {})
+    text = page.read_text(encoding="utf-8")
+    assert f"| {row} | failed |" in text
+    assert f"- {row}, clean: non-finite sequence weights" in text
+    n_calls = len(calls)
+    dg.run_diagnosis(DATASET, [2020], "smoke", str(out), **kwargs)  # stored: not retried
+    assert len(calls) == n_calls

@@ -213,6 +213,7 @@ def run_diagnosis(
             work_dir=work_dir,
             extra=extra,
             run_fn=run_fn,
+            keep_failures=True,
         )
     first = seeds[:1]
     planned = planned_rows(rows)
@@ -279,6 +280,7 @@ SELECTION_TEXT = (
     "validation NDCG@5; test metrics are reported, never used to choose."
 )
 NOT_RUN_YET = "not run yet"
+FAILED = "failed"
 
 
 def _num(value: Any, digits: int = 4, sign: bool = False) -> str:
@@ -304,6 +306,8 @@ def _row_share(runs: dict[str, Runs], row: str) -> float | None:
     clean, noisy = runs[CLEAN], runs[NOISY]
     if row == "base" or "base" not in clean or "base" not in noisy or row not in noisy:
         return None
+    if any(r.get("failed") for r in (noisy[row], noisy["base"], clean["base"])):
+        return None
     m = SELECTION_METRIC
     return recovered_share(
         noisy[row]["test"][m], noisy["base"]["test"][m], clean["base"]["test"][m]
@@ -328,6 +332,9 @@ def screening_tables(d: Diagnosis, model: str) -> list[str]:
             if run is None:
                 cells += [NOT_RUN_YET] * len(heads)
                 continue
+            if run.get("failed"):
+                cells += [FAILED] * len(heads)
+                continue
             test = run.get("test", {})
             cells += [_num(test.get(m)) for m, _ in TEST_METRICS]
             cells.append(_num(run.get("valid", {}).get(SELECTION_METRIC)))
@@ -347,16 +354,27 @@ def screening_tables(d: Diagnosis, model: str) -> list[str]:
             if run is None:
                 cells += [NOT_RUN_YET] * (5 if col == NOISY else 3)
                 continue
+            if run.get("failed"):
+                cells += [FAILED] * (5 if col == NOISY else 3)
+                continue
             own, matched, target = detection(run)
             cells += [*map(_num, last_weights(run)), _num(own)]
             if col == NOISY:
                 cells += [_num(matched), _num(target)]
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    failures = [
+        f"- {row}, {col}: {run['failed']}"
+        for row in rows
+        for col in runs
+        if (run := runs[col].get(row)) is not None and run.get("failed")
+    ]
+    if failures:
+        lines += ["", "Runs that stopped (stored as results, not retried):", "", *failures]
     return lines
 
 
 def _seed_values(d: Diagnosis, cell: Cell, metric: str, part: str = "test") -> list[float]:
-    return [d.results[(cell.key, s)][part][metric] for s in d.seeds]
+    return [d.results[(cell.key, s)].get(part, {}).get(metric, math.nan) for s in d.seeds]
 
 
 def _stored_seeds(d: Diagnosis, cell: Cell | None) -> int:

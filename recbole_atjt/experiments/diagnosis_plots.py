@@ -29,7 +29,9 @@ def plot_screening(path: str, title: str, runs: Columns) -> None:
     height = 0.8 / max(len(runs), 1)
     fig, ax = plt.subplots(figsize=(7, 1.2 + 0.45 * len(rows)))
     for n, (column, by_row) in enumerate(runs.items()):
-        values = [by_row[r]["test"]["ndcg@5"] if r in by_row else np.nan for r in rows]
+        values = [
+            by_row[r].get("test", {}).get("ndcg@5", np.nan) if r in by_row else np.nan for r in rows
+        ]
         ax.barh(y + (n - (len(runs) - 1) / 2) * height, values, height, label=column)
     ax.set_yticks(y, rows)
     ax.invert_yaxis()

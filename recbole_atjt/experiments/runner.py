@@ -32,10 +32,12 @@ from typing import Any
 import yaml
 
 from recbole_atjt.config import property_files
+from recbole_atjt.errors import ATJTError
 from recbole_atjt.experiments.claims import claim, holder_text
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.noise import inject
 from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR
+from recbole_atjt.run_dir import code_version
 from recbole_atjt.validation import RULES
 
 
@@ -180,8 +182,12 @@ def run_cells(
     work_dir: str = "saved/experiment-data",
     extra: dict[str, Any] | None = None,
     run_fn: Callable[..., dict] | None = None,
+    keep_failures: bool = False,
 ) -> dict[tuple[str, int], dict]:
     """Results of every (cell key, seed), running what is missing.
+
+    With ``keep_failures`` a run that stops with an ``ATJTError`` (non-finite weights, say) is
+    stored with its message under ``failed`` instead of ending the command.
 
     Runs another command has claimed are left to it (``claims.py``); this one
     waits for their results before it returns.
@@ -209,11 +215,18 @@ def run_cells(
         pretrained = None if interrupted else _shared_pretrained(key, finished)
         if pretrained:
             settings["pre_model_path"] = pretrained
-        if interrupted:
-            outcome = run_fn(resume=interrupted)  # with its own saved configuration
-            outcome["resumed"] = interrupted
-        else:
-            outcome = run_fn(cell.model, run_dataset, [budget_file(budget)], settings)
+        try:
+            if interrupted:
+                outcome = run_fn(resume=interrupted)  # with its own saved configuration
+                outcome["resumed"] = interrupted
+            else:
+                outcome = run_fn(cell.model, run_dataset, [budget_file(budget)], settings)
+        except ATJTError as exc:  # a diverged run is a result too: stored, not retried
+            if not keep_failures:
+                raise
+            print(f"{label}: failed: {exc}", flush=True)
+            outcome = {"model": cell.model, "dataset": run_dataset, "seed": seed}
+            outcome.update({"failed": str(exc), "code": code_version()})
         outcome["wall_seconds"] = time.time() - started
         outcome["machine"] = machine(settings)
         outcome["run_key"] = key
