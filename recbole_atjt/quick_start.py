@@ -56,6 +56,7 @@ def run(
         check_inputs(config)
         run_dir = make_run_dir(config)
         config["checkpoint_dir"] = run_dir
+    code = code_version()  # before training: the code that trains, not what is there after
     if config["torch_threads"]:
         torch.set_num_threads(config["torch_threads"])
     init_seed(config["seed"], config["reproducibility"])
@@ -118,7 +119,7 @@ def run(
                 ],
                 **denoising,
                 "checkpoint": trainer.saved_model_file if saved else None,
-                "code": code_version(),
+                "code": code,
                 "run_dir": run_dir,
             }
         )
