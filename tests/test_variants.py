@@ -16,9 +16,7 @@ VARIANTS = {
     "self": {"denoise": "atjt", "weight_norm": "self"},
     "reset": {"denoise": "atjt", "recognizer_reset": "round"},
     "target": {"denoise": "atjt", "corruption_target": "both"},
-    "odnr": {"denoise": "odnr"},
-    "dnr": {"denoise": "dnr", "dnr_pretrain_epochs": 2},
-}
+}  # the modes themselves (odnr, dnr, ...) run on every model in test_end_to_end.py
 
 
 def _trainer(tiny, model, **overrides):
