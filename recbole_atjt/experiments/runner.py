@@ -36,7 +36,7 @@ from recbole_atjt.errors import ATJTError
 from recbole_atjt.experiments.claims import claim, holder_text
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.noise import inject
-from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR
+from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, RECBOLE_DATA_DIR
 from recbole_atjt.run_dir import code_version
 from recbole_atjt.validation import RULES
 
@@ -67,9 +67,13 @@ def _dataset_for(cell: Cell, dataset: str, data_path: str | None, work_dir: str,
     """(dataset name, data_path) of the cell: the clean one or an injected copy."""
     if cell.noise == 0:
         return dataset, data_path
-    source = data_path or (str(BUNDLED_DATA_DIR) if (BUNDLED_DATA_DIR / dataset).is_dir() else None)
+    source = data_path or next(
+        (str(d) for d in (BUNDLED_DATA_DIR, RECBOLE_DATA_DIR) if (d / dataset).is_dir()), None
+    )
     if source is None:
-        raise SystemExit(f"error: robustness needs --data_path holding {dataset}/{dataset}.inter")
+        raise SystemExit(
+            f"error: injected noise needs --data_path holding {dataset}/{dataset}.inter"
+        )
     name = f"{dataset}-noise{round(cell.noise * 100)}-seed{seed}"
     if not os.path.isfile(os.path.join(work_dir, name, f"{name}.inter")):
         inject(source, dataset, cell.noise, seed=seed, out_path=work_dir, name=name)
