@@ -144,3 +144,15 @@ def test_runs_of_older_code_are_never_reused_nor_mixed_into_a_page(tmp_path):
     with pytest.raises(SystemExit, match=r"other settings \(budget 'smoke'.*run format None, now"):
         run_cells("table5", [cell], *args, work_dir=str(tmp_path / "w"), run_fn=fake)
     assert len(calls) == 1
+
+
+def test_an_injected_copy_of_ml_100k_needs_no_data_path(tmp_path):
+    from recbole_atjt.experiments.design import Cell
+    from recbole_atjt.experiments.runner import _dataset_for
+
+    cell = Cell("base", "DCN", "DCN", {"denoise": "none"}, noise=0.2)
+    name, path = _dataset_for(cell, "ml-100k", None, str(tmp_path), seed=1)
+    assert (name, path) == ("ml-100k-noise20-seed1", str(tmp_path))
+    inter = tmp_path / name / f"{name}.inter"
+    assert sum(1 for _ in inter.open(encoding="utf-8")) == 100_001  # header + every row
+    assert (tmp_path / name / f"{name}.noise").is_file()
