@@ -1,4 +1,4 @@
-"""Score a saved checkpoint without training (SPEC 9, "evaluate only")."""
+"""Score a saved checkpoint without training."""
 
 from __future__ import annotations
 

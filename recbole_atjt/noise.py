@@ -1,4 +1,4 @@
-"""Noise injection with ground truth (SPEC 5).
+"""Noise injection with ground truth (docs/algorithm.md, "After training").
 
     python -m recbole_atjt.noise inject --data_path=P --dataset=D --ratio=0.1 --seed=S
 

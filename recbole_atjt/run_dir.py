@@ -1,4 +1,4 @@
-"""The per-run output folder: saved/<model>-<dataset>-<denoise>-<time>/ (SPEC 9)."""
+"""The per-run output folder: saved/<model>-<dataset>-<denoise>-<time>/."""
 
 from __future__ import annotations
 

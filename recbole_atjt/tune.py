@@ -1,4 +1,4 @@
-"""Ray Tune search over ATJT's hyperparameters (SPEC 6).
+"""Ray Tune search over ATJT's hyperparameters.
 
 Each trial is one :func:`recbole_atjt.run` with validation only: it reports
 the validation metrics after every epoch (ASHA stops weak trials early) and

@@ -1,4 +1,4 @@
-"""Atomic-file checks before RecBole reads a dataset (SPEC 8).
+"""Atomic-file checks before RecBole reads a dataset.
 
 RecBole reports a malformed file deep inside pandas, or not at all (a short
 row silently becomes NaN). These checks name the file, the line and what is

@@ -1,4 +1,4 @@
-"""The paper's experiments as grids of runs (SPEC 7).
+"""The paper's experiments as grids of runs.
 
 An experiment is a list of cells; a cell is one configuration (row, column,
 model, overrides, dataset variant) run once per seed. Each cell names the cell

@@ -1,4 +1,4 @@
-"""RecBole ``Trainer`` with the group-swapping joint loop (paper Algorithm 1, SPEC 2).
+"""RecBole ``Trainer`` with the group-swapping joint loop (paper Algorithm 1; docs/algorithm.md).
 
 ``fit``, evaluation and early stopping are RecBole's. One epoch is G rounds;
 round k runs RecBole's own ``_train_epoch`` over group k's batches with a loss

@@ -1,5 +1,5 @@
 """Loss-based denoising baselines T-CE and R-CE ("Denoising Implicit Feedback for
-Recommendation", WSDM 2021), as per-row weights for the same trainer (SPEC 2.4).
+Recommendation", WSDM 2021), as per-row weights for the same trainer (docs/algorithm.md, "Modes").
 
 Both work on the per-row losses of :mod:`recbole_atjt.trainer.per_sequence_loss`
 and return detached weights; the trainer applies them as it applies ATJT's.
