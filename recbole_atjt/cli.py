@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from recbole_atjt.paths import PROPERTIES_DIR
+from recbole_atjt.errors import ATJTError
+from recbole_atjt.paths import properties_dir
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -101,7 +102,10 @@ def build_run_arguments(argv: list[str]) -> tuple[dict[str, Any], argparse.Names
     files = args.config_files.replace(",", " ").split() if args.config_files else []
     preset = args.preset or ("none" if files else "quick")
     if preset != "none":
-        preset_file = PROPERTIES_DIR / f"{preset}.yaml"
+        try:
+            preset_file = properties_dir() / f"{preset}.yaml"
+        except ATJTError as exc:
+            raise SystemExit(f"error: {exc}") from None
         if not preset_file.is_file():
             raise SystemExit(f"error: --preset '{preset}': no file {preset_file}")
         files = [str(preset_file), *files]

@@ -19,7 +19,7 @@ from recbole.utils import ModelType, get_model
 
 from recbole_atjt.compat import isolated_argv
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, bundled_datasets
+from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, bundled_datasets, properties_dir
 from recbole_atjt.validation import CHOICE_KEYS, validate_atjt_keys, validate_model_keys
 
 UNIFORM_NEGATIVE = {
@@ -33,10 +33,11 @@ UNIFORM_NEGATIVE = {
 
 def property_files(model: str, dataset: str) -> list[Path]:
     """Our properties files, layered in this order over RecBole's (those that exist apply)."""
+    root = properties_dir()
     return [
-        PROPERTIES_DIR / "overall.yaml",
-        PROPERTIES_DIR / "model" / f"{model}.yaml",
-        PROPERTIES_DIR / "dataset" / f"{dataset}.yaml",
+        root / "overall.yaml",
+        root / "model" / f"{model}.yaml",
+        root / "dataset" / f"{dataset}.yaml",
     ]
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from recbole_atjt.compat import set_numpy_aliases
 from recbole_atjt.config import ATJTConfig
 from recbole_atjt.data.preparation import check_inputs
 from recbole_atjt.errors import ATJTError
@@ -137,6 +138,7 @@ def search(
         include_dashboard=False,
         ignore_reinit_error=True,
         logging_level=logging.WARNING,
+        runtime_env={"worker_process_setup_hook": set_numpy_aliases},
     )
     trainable = tune.with_resources(
         tune.with_parameters(
@@ -245,7 +247,7 @@ def _row(result, keys: list[str]) -> dict[str, Any]:
     """One trial: its parameters, best validation metrics, epochs run, status."""
     params = {k: (result.config or {}).get(k) for k in keys}
     history = result.metrics_dataframe
-    row: dict[str, Any] = {"trial": os.path.basename(result.log_dir), "params": params}
+    row: dict[str, Any] = {"trial": os.path.basename(result.path), "params": params}
     if history is None or history.empty or "valid_score" not in history:
         status = "ERROR" if result.error else "INTERRUPTED"
         row.update(status=status, best_valid_score=None, epochs=0, valid={}, checkpoint=None)
@@ -254,7 +256,7 @@ def _row(result, keys: list[str]) -> dict[str, Any]:
     metric_names = [c for c in history.columns if "@" in c or c == "gauc"]
     best_files = [  # the best-epoch checkpoint, not <Model>-latest.pth
         p
-        for p in glob.glob(os.path.join(result.log_dir, "*", "*.pth"))
+        for p in glob.glob(os.path.join(result.path, "*", "*.pth"))
         if not p.endswith("-latest.pth")
     ]
     checkpoints = sorted(best_files, key=os.path.getmtime)
@@ -266,7 +268,7 @@ def _row(result, keys: list[str]) -> dict[str, Any]:
         checkpoint=checkpoints[-1] if checkpoints else None,
         torch_threads=None,
     )
-    config_files = glob.glob(os.path.join(result.log_dir, "*", "config.yaml"))
+    config_files = glob.glob(os.path.join(result.path, "*", "config.yaml"))
     if config_files:
         with open(config_files[0], encoding="utf-8") as f:
             saved = yaml.safe_load(f) or {}  # empty while an interrupted trial writes it

@@ -6,13 +6,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import TINY
+from conftest import MAIN_SCRIPT, TINY
 
 from recbole_atjt import run
 from recbole_atjt.cli import main
 from recbole_atjt.config import ATJTConfig
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.paths import BUNDLED_DATA_DIR, PROJECT_ROOT
+from recbole_atjt.paths import BUNDLED_DATA_DIR
 
 GOOD = (BUNDLED_DATA_DIR / "atjt-synth" / "atjt-synth.inter").read_text().splitlines()
 HEADER = "user_id:token\titem_id:token\ttimestamp:float"
@@ -92,7 +92,7 @@ def test_command_line_misuse(argv, expected, capsys):
 
 
 def test_cli_exits_nonzero_without_traceback_unless_debug(tmp_path):
-    script = str(PROJECT_ROOT / "run_recbole_atjt.py")
+    script = MAIN_SCRIPT
     args = [
         sys.executable,
         script,

@@ -9,11 +9,11 @@ import time
 
 import pytest
 import yaml
-from conftest import DATASET, TINY
+from conftest import DATASET, MAIN_SCRIPT, TINY
 
 from recbole_atjt import run
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.paths import PROJECT_ROOT, PROPERTIES_DIR
+from recbole_atjt.paths import PROPERTIES_DIR
 from recbole_atjt.tune import load_search_space, search
 
 SETTINGS = {k: v for k, v in TINY.items() if k != "run_dir"}
@@ -99,7 +99,7 @@ def test_an_interrupted_search_resumes_and_finishes(tmp_path):
     space.write_text("alpha: {grid: [0.5, 2.0]}\n")
     args = [
         sys.executable,
-        str(PROJECT_ROOT / "run_recbole_atjt.py"),
+        MAIN_SCRIPT,
         f"--dataset={DATASET}",
         f"--tune={space}",
         "--num_samples=1",
