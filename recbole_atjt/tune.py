@@ -127,9 +127,16 @@ def search(
     tune_dir = os.path.abspath(tune_dir)
     base, files = _absolute(config_dict or {}, config_file_list or [])
     space = load_search_space(space_file)
-    # Every fixed key and one sample of the space are checked before Ray starts.
-    probe = ATJTConfig(model, dataset, files, {**base, **_one_sample(space)})
+    # Every fixed key, and every value the space can take at its edges, is checked before Ray
+    # starts: each choice and grid value and both ends of each range.
+    point = _one_sample(space)
+    probe = ATJTConfig(model, dataset, files, {**base, **point})
     check_inputs(probe)
+    for key, value in _edge_values(space):
+        try:
+            ATJTConfig(model, dataset, files, {**base, **point, key: value})
+        except ATJTError as exc:
+            raise ATJTError(f"--tune: key '{key}' can take {value!r}, which fails: {exc}") from None
     _check_keys_matter(space, probe["denoise"])
     epochs = probe["epochs"]
 
@@ -241,6 +248,23 @@ def _one_sample(space: dict[str, Any]) -> dict[str, Any]:
         else:
             point[key] = domain
     return point
+
+
+def _edge_values(space: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(key, value) for every value a choice or grid can take and both ends of each range."""
+    edges = []
+    for key, domain in space.items():
+        if isinstance(domain, dict) and "grid_search" in domain:
+            values = list(domain["grid_search"])
+        elif hasattr(domain, "categories"):
+            values = list(domain.categories)
+        elif hasattr(domain, "lower") and hasattr(domain, "upper"):
+            integer = type(domain).__name__ == "Integer"  # randint's upper end is excluded
+            values = [domain.lower, domain.upper - 1 if integer else domain.upper]
+        else:
+            values = []
+        edges += [(key, value) for value in values]
+    return edges
 
 
 def _row(result, keys: list[str]) -> dict[str, Any]:
