@@ -7,8 +7,7 @@ import ast
 import sys
 from typing import Any
 
-import yaml
-
+from recbole_atjt.config_files import read_config_file
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.paths import properties_dir
 
@@ -85,10 +84,9 @@ def _from_files(files: list[str], key: str) -> Any:
     value = None
     for path in files:
         try:
-            with open(path, encoding="utf-8") as f:
-                value = (yaml.safe_load(f) or {}).get(key, value)
-        except OSError as exc:
-            raise SystemExit(f"error: --config_files: cannot read {path}: {exc.strerror}") from None
+            value = read_config_file(path).get(key, value)
+        except ATJTError as exc:
+            raise SystemExit(f"error: --config_files: {exc}") from None
     return value
 
 

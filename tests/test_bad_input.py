@@ -108,3 +108,43 @@ def test_cli_exits_nonzero_without_traceback_unless_debug(tmp_path):
     loud = subprocess.run([*args, "--debug"], capture_output=True, text=True, timeout=120)
     assert loud.returncode == 1 and "Traceback" in loud.stderr
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("MAX_ITEM_LIST_LENGTH", 0),
+        ("train_batch_size", 0),
+        ("eval_batch_size", -5),
+        ("epochs", -1),
+        ("epochs", 0),
+        ("learning_rate", 0),
+        ("weight_decay", -0.1),
+        ("stopping_step", 0),
+        ("seed", 1.5),
+    ],
+)
+def test_recbole_keys_a_run_depends_on_are_checked_up_front(key, value):
+    with pytest.raises(ATJTError) as err:
+        ATJTConfig("SASRec", "atjt-synth", config_dict={key: value})
+    assert str(err.value).startswith(f"config key '{key}': got {value!r}; allowed: ")
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("epochs: [1, 2\n", "line 2"),  # unclosed list: the parser stops on the next line
+        ("epochs: 1\n  bad: indentation: here\n", "line 2"),
+        ("- epochs\n- 3\n", "got list"),
+    ],
+)
+def test_malformed_config_files_are_one_line_naming_the_file(tmp_path, text, expected, capsys):
+    path = tmp_path / "my.yaml"
+    path.write_text(text)
+    with pytest.raises(ATJTError) as err:
+        ATJTConfig("SASRec", "atjt-synth", config_file_list=[str(path)])
+    assert str(path) in str(err.value) and expected in str(err.value)
+    assert "\n" not in str(err.value)
+    with pytest.raises(SystemExit) as exit_:  # the command line reads the files first
+        main([f"--config_files={path}"])
+    assert str(exit_.value).startswith(f"error: --config_files: config file {path}")
