@@ -111,6 +111,13 @@ def validate_atjt_keys(config: Mapping[str, Any]) -> None:
             "'none' (only modes whose recognizers train alongside the recommender re-initialise "
             "them per round)"
         )
+    negatives = config.get("train_neg_sample_args") or {}
+    if chosen.uses_recognizers and isinstance(negatives, dict) and negatives.get("dynamic"):
+        raise ATJTError(
+            f"config key 'train_neg_sample_args': dynamic negatives with denoise '{chosen.name}' "
+            "are not supported (its per-group loaders sample without the model); allowed: "
+            "dynamic: False"
+        )
     if config.get("enable_scaler") and config["denoise"].lower() != "none":
         raise ATJTError(
             "config key 'enable_scaler': True is not supported with denoise != 'none'; "

@@ -148,3 +148,18 @@ def test_malformed_config_files_are_one_line_naming_the_file(tmp_path, text, exp
     with pytest.raises(SystemExit) as exit_:  # the command line reads the files first
         main([f"--config_files={path}"])
     assert str(exit_.value).startswith(f"error: --config_files: config file {path}")
+
+
+@pytest.mark.parametrize("denoise", ["atjt", "dnr", "odnr", "wat"])
+def test_dynamic_negatives_are_refused_up_front_in_recognizer_modes(denoise):
+    negatives = {"distribution": "uniform", "sample_num": 1, "dynamic": True}
+    with pytest.raises(ATJTError, match="'train_neg_sample_args': dynamic negatives"):
+        ATJTConfig(
+            "DIN",
+            "atjt-synth",
+            config_dict={"denoise": denoise, "train_neg_sample_args": negatives},
+        )
+    config = ATJTConfig(
+        "DIN", "atjt-synth", config_dict={"denoise": "none", "train_neg_sample_args": negatives}
+    )
+    assert config["train_neg_sample_args"]["dynamic"] is True  # base RecBole runs keep them
