@@ -65,6 +65,17 @@ def test_unknown_model_and_unsupported_groups(tmp_path):
             "atjt-synth",
             config_dict={**TINY, "atjt_groups": 401, "run_dir": str(tmp_path)},
         )
+    assert list(tmp_path.iterdir()) == []  # refused after loading the data: no run folder
+
+
+def test_a_model_refused_by_the_loss_contract_leaves_no_run_folder(tmp_path):
+    with pytest.raises(ATJTError, match="no per-row loss module"):
+        run(
+            "SASRec",
+            "atjt-synth",
+            config_dict={**TINY, "loss_attribute": "no_such_loss", "run_dir": str(tmp_path)},
+        )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_replace_count_beyond_the_history_length_is_clipped_with_a_warning(caplog):
