@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import sys
 from typing import Any
 
-from recbole_atjt.config_files import read_config_file
+from recbole_atjt.config_files import parse_overrides, read_config_file
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.paths import properties_dir
 
@@ -53,30 +52,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     tuning.add_argument("--max_failures", type=int, default=2, help="retries of a failing trial")
     return p
-
-
-def _value(text: str) -> Any:
-    """RecBole-style conversion of a command-line value."""
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in ("none", "~", "null"):
-        return None
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
-def parse_overrides(extra: list[str]) -> dict[str, Any]:
-    """Turn ``--key=value`` arguments into a config dict; anything else is an error."""
-    overrides: dict[str, Any] = {}
-    for arg in extra:
-        if not arg.startswith("--") or "=" not in arg:
-            raise SystemExit(f"error: unrecognised argument '{arg}'; allowed: --key=value")
-        key, text = arg[2:].split("=", 1)
-        overrides[key] = _value(text)
-    return overrides
 
 
 def _from_files(files: list[str], key: str) -> Any:
