@@ -91,7 +91,7 @@ def test_replace_count_beyond_the_history_length_is_clipped_with_a_warning(caplo
         (["stray"], "unrecognised argument 'stray'"),
         (["--resume"], "--resume: give the checkpoint"),
         (["--preset=nope"], "--preset 'nope'"),
-        (["--config_files=/no/such.yaml"], "cannot read /no/such.yaml"),
+        (["--config_files=/no/such.yaml"], "config file /no/such.yaml: cannot read it"),
         (["--tune=properties/search/atjt.yaml"], "--tune_dir: required"),
     ],
 )
