@@ -15,7 +15,7 @@ import statistics
 import tempfile
 
 from recbole_atjt import run
-from recbole_atjt.cli import parse_overrides
+from recbole_atjt.config_files import parse_overrides
 from recbole_atjt.paths import PROPERTIES_DIR
 
 

@@ -20,8 +20,8 @@ import torch
 from recbole.trainer import Trainer
 from recbole.utils import get_model, init_seed
 
-from recbole_atjt.cli import parse_overrides
 from recbole_atjt.config import ATJTConfig
+from recbole_atjt.config_files import parse_overrides
 from recbole_atjt.data.preparation import prepare_data
 from recbole_atjt.trainer.atjt_trainer import ATJTTrainer
 

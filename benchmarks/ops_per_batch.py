@@ -19,7 +19,7 @@ import tempfile
 from bench_overhead import MODE_NAMES, build_mode
 from torch.profiler import ProfilerActivity, profile
 
-from recbole_atjt.cli import parse_overrides
+from recbole_atjt.config_files import parse_overrides
 
 
 def ops_per_batch(model: str, dataset: str, label: str, settings: dict) -> float:

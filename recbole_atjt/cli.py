@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import sys
 from typing import Any
 
-import yaml
-
-from recbole_atjt.paths import PROPERTIES_DIR
+from recbole_atjt.config_files import parse_overrides, read_config_file
+from recbole_atjt.errors import ATJTError
+from recbole_atjt.paths import properties_dir
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,39 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _value(text: str) -> Any:
-    """RecBole-style conversion of a command-line value."""
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in ("none", "~", "null"):
-        return None
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
-def parse_overrides(extra: list[str]) -> dict[str, Any]:
-    """Turn ``--key=value`` arguments into a config dict; anything else is an error."""
-    overrides: dict[str, Any] = {}
-    for arg in extra:
-        if not arg.startswith("--") or "=" not in arg:
-            raise SystemExit(f"error: unrecognised argument '{arg}'; allowed: --key=value")
-        key, text = arg[2:].split("=", 1)
-        overrides[key] = _value(text)
-    return overrides
-
-
 def _from_files(files: list[str], key: str) -> Any:
     """The last value of ``key`` in the given YAML config files, if any."""
     value = None
     for path in files:
         try:
-            with open(path, encoding="utf-8") as f:
-                value = (yaml.safe_load(f) or {}).get(key, value)
-        except OSError as exc:
-            raise SystemExit(f"error: --config_files: cannot read {path}: {exc.strerror}") from None
+            value = read_config_file(path).get(key, value)
+        except ATJTError as exc:
+            raise SystemExit(f"error: --config_files: {exc}") from None
     return value
 
 
@@ -101,7 +75,10 @@ def build_run_arguments(argv: list[str]) -> tuple[dict[str, Any], argparse.Names
     files = args.config_files.replace(",", " ").split() if args.config_files else []
     preset = args.preset or ("none" if files else "quick")
     if preset != "none":
-        preset_file = PROPERTIES_DIR / f"{preset}.yaml"
+        try:
+            preset_file = properties_dir() / f"{preset}.yaml"
+        except ATJTError as exc:
+            raise SystemExit(f"error: {exc}") from None
         if not preset_file.is_file():
             raise SystemExit(f"error: --preset '{preset}': no file {preset_file}")
         files = [str(preset_file), *files]

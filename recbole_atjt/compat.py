@@ -14,6 +14,13 @@
   (module ``sine.py``), which records a Python stack trace for every autograd
   op of every model in the process and slows training severalfold. We import
   them once and switch anomaly detection back off.
+* NumPy 2 removed aliases that RecBole's ``Config`` (``np.float_``,
+  ``np.complex_``, ``np.unicode_``) and Ray 2.6.3's Tune loggers (``np.bool8``)
+  read. ``set_numpy_aliases`` adds the missing ones, in the main process when
+  the package is imported and in Ray's worker processes through a setup hook.
+* pandas 3 breaks RecBole 1.2.1's data loading silently (in-place ``fillna`` on
+  a column is a no-op under copy-on-write; ``Series.agg(len)`` on token_seq
+  fields returns the column length): ``check_pandas`` refuses it in one line.
 * RecBole 1.2.1's evaluation collector calls ``.cpu()`` on everything it
   collected, including the item count and item counters that ItemCoverage,
   GiniIndex, AveragePopularity and TailPercentage need (an ``int`` and a
@@ -34,8 +41,46 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import torch
 from recbole.evaluator import Collector as RecBoleCollector
+
+# NumPy 1 names RecBole 1.2.1 and Ray 2.6.3 read, and what NumPy 2 calls them.
+NUMPY_ALIASES = {
+    "float_": "float64",
+    "complex_": "complex128",
+    "unicode_": "str_",
+    "bool8": "bool_",
+}
+
+
+def _numpy_has(name: str) -> bool:
+    with warnings.catch_warnings():  # NumPy 1.24+ warns on reading np.bool8
+        warnings.simplefilter("ignore")
+        return hasattr(np, name)
+
+
+def set_numpy_aliases() -> list[str]:
+    """Add the aliases of ``NUMPY_ALIASES`` this NumPy lacks; returns the names it added.
+
+    A no-op on NumPy 1 and on a second call. Also Ray's ``worker_process_setup_hook``.
+    """
+    missing = [name for name in NUMPY_ALIASES if not _numpy_has(name)]
+    for name in missing:
+        setattr(np, name, getattr(np, NUMPY_ALIASES[name]))
+    return missing
+
+
+def check_pandas(version: str | None = None) -> None:
+    """Refuse pandas 3 or later, which RecBole 1.2.1 reads wrongly without an error."""
+    import pandas
+
+    version = version or pandas.__version__
+    if int(version.split(".")[0]) >= 3:
+        raise ImportError(
+            f"recbole_atjt: pandas {version} is installed; RecBole 1.2.1 loads data wrongly "
+            "with pandas 3 or later; allowed: pandas<3 (pip install 'pandas<3')"
+        )
 
 
 def load_checkpoint(path: str, map_location: Any = None) -> Any:

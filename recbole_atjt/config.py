@@ -18,9 +18,15 @@ from recbole.config import Config
 from recbole.utils import ModelType, get_model
 
 from recbole_atjt.compat import isolated_argv
+from recbole_atjt.config_files import read_config_file
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, bundled_datasets
-from recbole_atjt.validation import CHOICE_KEYS, validate_atjt_keys, validate_model_keys
+from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, bundled_datasets, properties_dir
+from recbole_atjt.validation import (
+    CHOICE_KEYS,
+    validate_atjt_keys,
+    validate_model_keys,
+    validate_recbole_keys,
+)
 
 UNIFORM_NEGATIVE = {
     "distribution": "uniform",
@@ -33,10 +39,11 @@ UNIFORM_NEGATIVE = {
 
 def property_files(model: str, dataset: str) -> list[Path]:
     """Our properties files, layered in this order over RecBole's (those that exist apply)."""
+    root = properties_dir()
     return [
-        PROPERTIES_DIR / "overall.yaml",
-        PROPERTIES_DIR / "model" / f"{model}.yaml",
-        PROPERTIES_DIR / "dataset" / f"{dataset}.yaml",
+        root / "overall.yaml",
+        root / "model" / f"{model}.yaml",
+        root / "dataset" / f"{dataset}.yaml",
     ]
 
 
@@ -52,11 +59,14 @@ class ATJTConfig(Config):
     ) -> None:
         if isinstance(model, str):
             _check_model_name(model)
+        for path in config_file_list or []:
+            read_config_file(path)  # RecBole's own reading shows a traceback for a bad file
         with isolated_argv():
             super().__init__(model, dataset, config_file_list, config_dict)
         for key in CHOICE_KEYS:
             if isinstance(self.final_config_dict.get(key), str):
                 self.final_config_dict[key] = self.final_config_dict[key].lower()
+        validate_recbole_keys(self.final_config_dict)
         validate_atjt_keys(self.final_config_dict)
         validate_model_keys(self.final_config_dict)
 

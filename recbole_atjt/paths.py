@@ -1,13 +1,34 @@
-"""Where the project's own files live, whatever the working directory."""
+"""Where the project's own files live, whatever the working directory.
+
+Our properties and the bundled dataset are package data: they sit inside the
+package (``recbole_atjt/properties``, ``recbole_atjt/dataset``), so a wheel
+install finds them as an editable checkout does. The repository's top-level
+``properties/`` and ``dataset/`` are links to them.
+"""
 
 import importlib.util
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PROPERTIES_DIR = PROJECT_ROOT / "properties"
-BUNDLED_DATA_DIR = PROJECT_ROOT / "dataset"
+from recbole_atjt.errors import ATJTError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# The checkout the package runs from (its scripts and tests); not meaningful for a wheel install.
+PROJECT_ROOT = PACKAGE_DIR.parent
+PROPERTIES_DIR = PACKAGE_DIR / "properties"
+BUNDLED_DATA_DIR = PACKAGE_DIR / "dataset"
 # RecBole's own bundled datasets (ml-100k), found without importing RecBole's heavy modules
 RECBOLE_DATA_DIR = Path(importlib.util.find_spec("recbole").origin).parent / "dataset_example"
+
+
+def properties_dir() -> Path:
+    """Our properties directory; a one-line error when the installation lacks it."""
+    if not (PROPERTIES_DIR / "overall.yaml").is_file():
+        raise ATJTError(
+            f"recbole_atjt's properties are missing: no {PROPERTIES_DIR / 'overall.yaml'} "
+            "(a broken installation); reinstall the package (pip install recbole_atjt or "
+            "pip install -e . in a checkout)"
+        )
+    return PROPERTIES_DIR
 
 
 def bundled_datasets() -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -63,6 +64,9 @@ def run(
     init_logger(config)
     log_handler = attach_log_file(run_dir, config["state"])
     logger = logging.getLogger()
+    # A run refused before training (the checks that need the data or the model) leaves no
+    # folder behind; one that trained keeps it, whatever happens later.
+    refused_before_training = not resume
     try:
         logger.info(sys.argv)
         logger.info(config)
@@ -82,6 +86,7 @@ def run(
         callback = None
         if epoch_callback is not None:
             callback = lambda epoch, _score: epoch_callback(epoch, trainer.valid_history[-1][1])  # noqa: E731
+        refused_before_training = False
         best_score, best_valid = trainer.fit(
             train_data, valid_data, saved=saved, show_progress=show, callback_fn=callback
         )
@@ -127,6 +132,12 @@ def run(
         if evaluate_test:
             logger.info(f"test result: {dict2str(results['test'])}")
         return results
+    except BaseException:
+        if refused_before_training:
+            logger.removeHandler(log_handler)
+            log_handler.close()
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     finally:
         logger.removeHandler(log_handler)
         log_handler.close()

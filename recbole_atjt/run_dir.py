@@ -9,13 +9,14 @@ import os
 import subprocess
 import time
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.paths import PROJECT_ROOT
+from recbole_atjt.paths import PACKAGE_DIR
 
 METRIC_COLUMNS = (
     ("gauc", "AUC"),
@@ -111,19 +112,20 @@ def latest_checkpoint(path: str) -> str:
 
 
 def code_version() -> dict[str, Any] | None:
-    """The git commit of the code that runs, and whether its tracked files differ from it
-    (None outside a git checkout, e.g. a wheel install)."""
+    """The git commit of the code that runs, and whether its tracked files (code and
+    properties) differ from it; None unless the package runs from a git checkout of this
+    project (a wheel install, even inside some other repository, has no commit)."""
 
     def git(*args: str) -> str:
         return subprocess.run(
-            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+            ["git", *args], cwd=PACKAGE_DIR.parent, capture_output=True, text=True, check=True
         ).stdout.strip()
 
     try:
+        if Path(git("rev-parse", "--show-toplevel")).resolve() != PACKAGE_DIR.parent:
+            return None
         commit = git("rev-parse", "HEAD")
-        dirty = bool(
-            git("status", "--porcelain", "--untracked-files=no", "--", "recbole_atjt", "properties")
-        )
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", "recbole_atjt"))
     except (OSError, subprocess.CalledProcessError):
         return None
     return {"commit": commit, "dirty": dirty}

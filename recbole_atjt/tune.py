@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from recbole_atjt.compat import set_numpy_aliases
 from recbole_atjt.config import ATJTConfig
 from recbole_atjt.data.preparation import check_inputs
 from recbole_atjt.errors import ATJTError
@@ -126,9 +127,16 @@ def search(
     tune_dir = os.path.abspath(tune_dir)
     base, files = _absolute(config_dict or {}, config_file_list or [])
     space = load_search_space(space_file)
-    # Every fixed key and one sample of the space are checked before Ray starts.
-    probe = ATJTConfig(model, dataset, files, {**base, **_one_sample(space)})
+    # Every fixed key, and every value the space can take at its edges, is checked before Ray
+    # starts: each choice and grid value and both ends of each range.
+    point = _one_sample(space)
+    probe = ATJTConfig(model, dataset, files, {**base, **point})
     check_inputs(probe)
+    for key, value in _edge_values(space):
+        try:
+            ATJTConfig(model, dataset, files, {**base, **point, key: value})
+        except ATJTError as exc:
+            raise ATJTError(f"--tune: key '{key}' can take {value!r}, which fails: {exc}") from None
     _check_keys_matter(space, probe["denoise"])
     epochs = probe["epochs"]
 
@@ -137,6 +145,7 @@ def search(
         include_dashboard=False,
         ignore_reinit_error=True,
         logging_level=logging.WARNING,
+        runtime_env={"worker_process_setup_hook": set_numpy_aliases},
     )
     trainable = tune.with_resources(
         tune.with_parameters(
@@ -241,11 +250,28 @@ def _one_sample(space: dict[str, Any]) -> dict[str, Any]:
     return point
 
 
+def _edge_values(space: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(key, value) for every value a choice or grid can take and both ends of each range."""
+    edges = []
+    for key, domain in space.items():
+        if isinstance(domain, dict) and "grid_search" in domain:
+            values = list(domain["grid_search"])
+        elif hasattr(domain, "categories"):
+            values = list(domain.categories)
+        elif hasattr(domain, "lower") and hasattr(domain, "upper"):
+            integer = type(domain).__name__ == "Integer"  # randint's upper end is excluded
+            values = [domain.lower, domain.upper - 1 if integer else domain.upper]
+        else:
+            values = []
+        edges += [(key, value) for value in values]
+    return edges
+
+
 def _row(result, keys: list[str]) -> dict[str, Any]:
     """One trial: its parameters, best validation metrics, epochs run, status."""
     params = {k: (result.config or {}).get(k) for k in keys}
     history = result.metrics_dataframe
-    row: dict[str, Any] = {"trial": os.path.basename(result.log_dir), "params": params}
+    row: dict[str, Any] = {"trial": os.path.basename(result.path), "params": params}
     if history is None or history.empty or "valid_score" not in history:
         status = "ERROR" if result.error else "INTERRUPTED"
         row.update(status=status, best_valid_score=None, epochs=0, valid={}, checkpoint=None)
@@ -254,7 +280,7 @@ def _row(result, keys: list[str]) -> dict[str, Any]:
     metric_names = [c for c in history.columns if "@" in c or c == "gauc"]
     best_files = [  # the best-epoch checkpoint, not <Model>-latest.pth
         p
-        for p in glob.glob(os.path.join(result.log_dir, "*", "*.pth"))
+        for p in glob.glob(os.path.join(result.path, "*", "*.pth"))
         if not p.endswith("-latest.pth")
     ]
     checkpoints = sorted(best_files, key=os.path.getmtime)
@@ -266,7 +292,7 @@ def _row(result, keys: list[str]) -> dict[str, Any]:
         checkpoint=checkpoints[-1] if checkpoints else None,
         torch_threads=None,
     )
-    config_files = glob.glob(os.path.join(result.log_dir, "*", "config.yaml"))
+    config_files = glob.glob(os.path.join(result.path, "*", "config.yaml"))
     if config_files:
         with open(config_files[0], encoding="utf-8") as f:
             saved = yaml.safe_load(f) or {}  # empty while an interrupted trial writes it

@@ -111,6 +111,13 @@ def validate_atjt_keys(config: Mapping[str, Any]) -> None:
             "'none' (only modes whose recognizers train alongside the recommender re-initialise "
             "them per round)"
         )
+    negatives = config.get("train_neg_sample_args") or {}
+    if chosen.uses_recognizers and isinstance(negatives, dict) and negatives.get("dynamic"):
+        raise ATJTError(
+            f"config key 'train_neg_sample_args': dynamic negatives with denoise '{chosen.name}' "
+            "are not supported (its per-group loaders sample without the model); allowed: "
+            "dynamic: False"
+        )
     if config.get("enable_scaler") and config["denoise"].lower() != "none":
         raise ATJTError(
             "config key 'enable_scaler': True is not supported with denoise != 'none'; "
@@ -118,6 +125,28 @@ def validate_atjt_keys(config: Mapping[str, Any]) -> None:
         )
     if not config.get("single_spec", True):
         raise ATJTError("multi-GPU (DDP) training is not supported; allowed: one device")
+
+
+# RecBole's own keys every run depends on, which RecBole accepts and then fails on deep inside
+# torch (a zero history length or batch size) or silently ignores (epochs below 1 train nothing
+# and report an untrained model's metrics).
+RECBOLE_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "epochs": _int_at_least(1),
+    "train_batch_size": _int_at_least(1),
+    "eval_batch_size": _int_at_least(1),
+    "MAX_ITEM_LIST_LENGTH": _int_at_least(1),
+    "learning_rate": _number(lambda v: v > 0, "a number > 0"),
+    "weight_decay": _number(lambda v: v >= 0, "a number >= 0"),
+    "stopping_step": _int_at_least(1),
+    "seed": (_is_int, "an integer"),
+}
+
+
+def validate_recbole_keys(config: Mapping[str, Any]) -> None:
+    """Raise :class:`ATJTError` for a RecBole key a run cannot work with."""
+    for key, (is_valid, allowed) in RECBOLE_RULES.items():
+        if key in config and not is_valid(config[key]):
+            raise ATJTError(f"config key '{key}': got {config[key]!r}; allowed: {allowed}")
 
 
 # Base-model settings RecBole accepts but then fails on deep inside the model.

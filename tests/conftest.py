@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from recbole.utils import get_model, init_seed
@@ -10,6 +12,19 @@ from recbole_atjt.config import ATJTConfig
 from recbole_atjt.data.preparation import prepare_data
 
 DATASET = "atjt-synth"
+# The checkout the tests belong to (its scripts), whether the package under test is this
+# checkout or an installed wheel.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MAIN_SCRIPT = str(REPO_ROOT / "run_recbole_atjt.py")
+
+
+def pytest_report_header() -> str:
+    import numpy
+
+    import recbole_atjt
+
+    return f"recbole_atjt under test: {recbole_atjt.__file__} (numpy {numpy.__version__})"
+
 
 # Tiny tensors: OpenMP threads cost more than they bring, and a busy second
 # core makes them far slower still.

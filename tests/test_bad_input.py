@@ -6,13 +6,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import TINY
+from conftest import MAIN_SCRIPT, TINY
 
 from recbole_atjt import run
 from recbole_atjt.cli import main
 from recbole_atjt.config import ATJTConfig
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.paths import BUNDLED_DATA_DIR, PROJECT_ROOT
+from recbole_atjt.paths import BUNDLED_DATA_DIR
 
 GOOD = (BUNDLED_DATA_DIR / "atjt-synth" / "atjt-synth.inter").read_text().splitlines()
 HEADER = "user_id:token\titem_id:token\ttimestamp:float"
@@ -65,6 +65,17 @@ def test_unknown_model_and_unsupported_groups(tmp_path):
             "atjt-synth",
             config_dict={**TINY, "atjt_groups": 401, "run_dir": str(tmp_path)},
         )
+    assert list(tmp_path.iterdir()) == []  # refused after loading the data: no run folder
+
+
+def test_a_model_refused_by_the_loss_contract_leaves_no_run_folder(tmp_path):
+    with pytest.raises(ATJTError, match="no per-row loss module"):
+        run(
+            "SASRec",
+            "atjt-synth",
+            config_dict={**TINY, "loss_attribute": "no_such_loss", "run_dir": str(tmp_path)},
+        )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_replace_count_beyond_the_history_length_is_clipped_with_a_warning(caplog):
@@ -80,7 +91,7 @@ def test_replace_count_beyond_the_history_length_is_clipped_with_a_warning(caplo
         (["stray"], "unrecognised argument 'stray'"),
         (["--resume"], "--resume: give the checkpoint"),
         (["--preset=nope"], "--preset 'nope'"),
-        (["--config_files=/no/such.yaml"], "cannot read /no/such.yaml"),
+        (["--config_files=/no/such.yaml"], "config file /no/such.yaml: cannot read it"),
         (["--tune=properties/search/atjt.yaml"], "--tune_dir: required"),
     ],
 )
@@ -92,7 +103,7 @@ def test_command_line_misuse(argv, expected, capsys):
 
 
 def test_cli_exits_nonzero_without_traceback_unless_debug(tmp_path):
-    script = str(PROJECT_ROOT / "run_recbole_atjt.py")
+    script = MAIN_SCRIPT
     args = [
         sys.executable,
         script,
@@ -108,3 +119,58 @@ def test_cli_exits_nonzero_without_traceback_unless_debug(tmp_path):
     loud = subprocess.run([*args, "--debug"], capture_output=True, text=True, timeout=120)
     assert loud.returncode == 1 and "Traceback" in loud.stderr
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("MAX_ITEM_LIST_LENGTH", 0),
+        ("train_batch_size", 0),
+        ("eval_batch_size", -5),
+        ("epochs", -1),
+        ("epochs", 0),
+        ("learning_rate", 0),
+        ("weight_decay", -0.1),
+        ("stopping_step", 0),
+        ("seed", 1.5),
+    ],
+)
+def test_recbole_keys_a_run_depends_on_are_checked_up_front(key, value):
+    with pytest.raises(ATJTError) as err:
+        ATJTConfig("SASRec", "atjt-synth", config_dict={key: value})
+    assert str(err.value).startswith(f"config key '{key}': got {value!r}; allowed: ")
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("epochs: [1, 2\n", "line 2"),  # unclosed list: the parser stops on the next line
+        ("epochs: 1\n  bad: indentation: here\n", "line 2"),
+        ("- epochs\n- 3\n", "got list"),
+    ],
+)
+def test_malformed_config_files_are_one_line_naming_the_file(tmp_path, text, expected, capsys):
+    path = tmp_path / "my.yaml"
+    path.write_text(text)
+    with pytest.raises(ATJTError) as err:
+        ATJTConfig("SASRec", "atjt-synth", config_file_list=[str(path)])
+    assert str(path) in str(err.value) and expected in str(err.value)
+    assert "\n" not in str(err.value)
+    with pytest.raises(SystemExit) as exit_:  # the command line reads the files first
+        main([f"--config_files={path}"])
+    assert str(exit_.value).startswith(f"error: --config_files: config file {path}")
+
+
+@pytest.mark.parametrize("denoise", ["atjt", "dnr", "odnr", "wat"])
+def test_dynamic_negatives_are_refused_up_front_in_recognizer_modes(denoise):
+    negatives = {"distribution": "uniform", "sample_num": 1, "dynamic": True}
+    with pytest.raises(ATJTError, match="'train_neg_sample_args': dynamic negatives"):
+        ATJTConfig(
+            "DIN",
+            "atjt-synth",
+            config_dict={"denoise": denoise, "train_neg_sample_args": negatives},
+        )
+    config = ATJTConfig(
+        "DIN", "atjt-synth", config_dict={"denoise": "none", "train_neg_sample_args": negatives}
+    )
+    assert config["train_neg_sample_args"]["dynamic"] is True  # base RecBole runs keep them

@@ -7,11 +7,10 @@ import sys
 import time
 
 import pytest
-from conftest import DATASET, TINY
+from conftest import DATASET, MAIN_SCRIPT, TINY
 
 from recbole_atjt import run
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.paths import PROJECT_ROOT
 
 SETTINGS = {**TINY, "denoise": "atjt", "epochs": 4, "stopping_step": 10, "torch_threads": 1}
 
@@ -19,7 +18,7 @@ SETTINGS = {**TINY, "denoise": "atjt", "epochs": 4, "stopping_step": 10, "torch_
 def _cli_args(run_dir, settings):
     args = [
         sys.executable,
-        str(PROJECT_ROOT / "run_recbole_atjt.py"),
+        MAIN_SCRIPT,
         f"--dataset={DATASET}",
         "--preset=none",
         f"--run_dir={run_dir}",
@@ -55,7 +54,7 @@ def test_a_killed_run_resumes_to_the_metrics_of_an_uninterrupted_one(tmp_path, m
     assert not (run_folder / "results.json").exists()  # killed mid-training
 
     resumed = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "run_recbole_atjt.py"), f"--resume={run_folder}"],
+        [sys.executable, MAIN_SCRIPT, f"--resume={run_folder}"],
         capture_output=True,
         timeout=300,
     )

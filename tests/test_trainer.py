@@ -171,4 +171,5 @@ def test_fixed_candidates_are_reused_and_leave_the_global_rng_alone(tiny):
     assert first == second
     assert np.array_equal(np.random.get_state()[1], state)
     batch = next(iter(valid))[0]
-    assert len(batch) % 100 == 0  # per user: the true item and its 99 fixed negatives
+    _, rows_per_user = torch.unique(batch[config["USER_ID_FIELD"]], return_counts=True)
+    assert rows_per_user.tolist() == [101] * len(rows_per_user)  # true item + 100 negatives

@@ -9,11 +9,11 @@ import time
 
 import pytest
 import yaml
-from conftest import DATASET, TINY
+from conftest import DATASET, MAIN_SCRIPT, TINY
 
 from recbole_atjt import run
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.paths import PROJECT_ROOT, PROPERTIES_DIR
+from recbole_atjt.paths import PROPERTIES_DIR
 from recbole_atjt.tune import load_search_space, search
 
 SETTINGS = {k: v for k, v in TINY.items() if k != "run_dir"}
@@ -87,11 +87,25 @@ def test_bad_search_space_is_refused_before_ray_starts(tmp_path):
     space.write_text("alpha: {normal: [0, 1]}\n")
     with pytest.raises(ATJTError, match="'alpha'"):
         load_search_space(str(space))
-    space.write_text("noise_ratio: {choice: [1.5]}\n")
-    with pytest.raises(ATJTError, match="'noise_ratio'"):
-        search(
-            "SASRec", DATASET, str(space), str(tmp_path / "s"), num_samples=1, config_dict=SETTINGS
-        )
+    # a bad value anywhere a sample can land is refused, not only in the one first sampled
+    for bad in (
+        "noise_ratio: {choice: [0.5, 1.5]}",
+        "noise_ratio: {choice: [1.5, 0.5]}",
+        "noise_ratio: {grid: [0.5, 1.5]}",
+        "noise_ratio: {uniform: [0.5, 1.5]}",
+        "replace_count: {randint: [0, 3]}",
+    ):
+        space.write_text(bad + "\n")
+        with pytest.raises(ATJTError, match="'noise_ratio'|'replace_count'"):
+            search(
+                "SASRec",
+                DATASET,
+                str(space),
+                str(tmp_path / "s"),
+                num_samples=1,
+                config_dict=SETTINGS,
+            )
+    assert not (tmp_path / "s").exists()  # refused before Ray wrote anything
 
 
 def test_an_interrupted_search_resumes_and_finishes(tmp_path):
@@ -99,7 +113,7 @@ def test_an_interrupted_search_resumes_and_finishes(tmp_path):
     space.write_text("alpha: {grid: [0.5, 2.0]}\n")
     args = [
         sys.executable,
-        str(PROJECT_ROOT / "run_recbole_atjt.py"),
+        MAIN_SCRIPT,
         f"--dataset={DATASET}",
         f"--tune={space}",
         "--num_samples=1",

@@ -1,6 +1,6 @@
 """Evaluation candidates drawn once and reused (README, "Evaluation protocol").
 
-Stock RecBole redraws the 99 sampled negatives of every user on every
+Stock RecBole redraws the 100 sampled negatives of every user on every
 evaluation pass from the global RNG, so two epochs or two methods are scored on
 different candidates. Here each user's negatives are drawn once, from a
 generator seeded by ``seed`` alone (the global RNG is left untouched), and

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work_dir", default="saved/experiment-data", help="run folders, injected data")
     args, extra_args = p.parse_known_args(argv)
 
-    from recbole_atjt.cli import parse_overrides
+    from recbole_atjt.config_files import parse_overrides
 
     extra = parse_overrides(extra_args)
     if args.stored_only and args.name != "diagnosis":

@@ -10,7 +10,7 @@ import re
 from recbole_atjt.experiments.design import NOISE_RATIOS, REPLACE_COUNTS
 from recbole_atjt.experiments.report import NOT_RUN
 from recbole_atjt.experiments.runner import RUN_FORMAT
-from recbole_atjt.paths import PROJECT_ROOT
+from recbole_atjt.paths import PACKAGE_DIR
 
 ORDER = ("diagnosis", "table2", "table4", "fig4", "table3", "table5", "robustness")
 TITLES = {
@@ -126,7 +126,7 @@ def write_leaderboard(out: str) -> str:
     ]
     lines += datasets_table(out)
     for budget in _budget_files(out):
-        with open(os.path.join(PROJECT_ROOT, budget), encoding="utf-8") as f:
+        with open(os.path.join(PACKAGE_DIR, budget), encoding="utf-8") as f:
             lines += [f"Budget `{budget}`:", "", "```yaml", f.read().strip(), "```", ""]
     lines += coverage(out)
     for name in ORDER:
