@@ -10,12 +10,15 @@ from recbole.utils import get_model, init_seed
 
 from recbole_atjt.config import ATJTConfig
 from recbole_atjt.data.preparation import prepare_data
+from recbole_atjt.paths import PACKAGE_DIR
 
 DATASET = "atjt-synth"
 # The checkout the tests belong to (its scripts), whether the package under test is this
 # checkout or an installed wheel.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MAIN_SCRIPT = str(REPO_ROOT / "run_recbole_atjt.py")
+# Whether the package under test is this checkout's (an editable install) or an installed wheel.
+TESTING_CHECKOUT = PACKAGE_DIR.parent == REPO_ROOT
 
 
 def pytest_report_header() -> str:
