@@ -1,9 +1,11 @@
 """Where the project's own files live, whatever the working directory.
 
-Our properties and the bundled dataset are package data: they sit inside the
+Our properties and the bundled dataset are package data, found inside the
 package (``recbole_atjt/properties``, ``recbole_atjt/dataset``), so a wheel
-install finds them as an editable checkout does. The repository's top-level
-``properties/`` and ``dataset/`` are links to them.
+install finds them as an editable checkout does. In the repository the
+properties files sit in the package (top-level ``properties`` links there) and
+the dataset files in the top-level ``dataset/`` (``recbole_atjt/dataset`` links
+there); the wheel carries copies of both.
 """
 
 import importlib.util
