@@ -111,18 +111,20 @@ def latest_checkpoint(path: str) -> str:
     return found[-1]
 
 
-def code_version() -> dict[str, Any] | None:
+def code_version(package_dir: Path = PACKAGE_DIR) -> dict[str, Any] | None:
     """The git commit of the code that runs, and whether its tracked files (code and
-    properties) differ from it; None unless the package runs from a git checkout of this
-    project (a wheel install, even inside some other repository, has no commit)."""
+    properties) differ from it; None unless ``package_dir`` (the package that runs) sits
+    at the top of a git checkout of this project (a wheel install, even inside some other
+    repository, has no commit)."""
+    checkout = package_dir.resolve().parent
 
     def git(*args: str) -> str:
         return subprocess.run(
-            ["git", *args], cwd=PACKAGE_DIR.parent, capture_output=True, text=True, check=True
+            ["git", *args], cwd=checkout, capture_output=True, text=True, check=True
         ).stdout.strip()
 
     try:
-        if Path(git("rev-parse", "--show-toplevel")).resolve() != PACKAGE_DIR.parent:
+        if Path(git("rev-parse", "--show-toplevel")).resolve() != checkout:
             return None
         commit = git("rev-parse", "HEAD")
         dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", "recbole_atjt"))

@@ -13,6 +13,7 @@ from recbole_atjt import compat
 from recbole_atjt.cli import build_run_arguments
 from recbole_atjt.config import ATJTConfig
 from recbole_atjt.errors import ATJTError
+from recbole_atjt.run_dir import code_version
 
 
 def test_properties_and_dataset_are_inside_the_package():
@@ -82,3 +83,16 @@ def test_module_and_script_share_the_command_line(command, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "--denoise" in done.stdout and "--preset" in done.stdout
+
+
+def test_the_commit_is_recorded_for_a_checkout_and_not_for_an_installed_copy(tmp_path):
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    if not head:
+        pytest.skip("the tests do not sit in a git checkout")
+    version = code_version(REPO_ROOT / "recbole_atjt")
+    assert version["commit"] == head and isinstance(version["dirty"], bool)
+    # a package outside any checkout, or in a subfolder of one (an installed copy)
+    assert code_version(tmp_path / "recbole_atjt") is None
+    assert code_version(REPO_ROOT / "tests" / "recbole_atjt") is None
