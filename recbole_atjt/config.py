@@ -8,25 +8,38 @@ and overrides. The process's ``sys.argv`` is never read.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from logging import getLogger
 from pathlib import Path
 from typing import Any
 
 import recbole
+import yaml
 from recbole.config import Config
 from recbole.utils import ModelType, get_model
 
 from recbole_atjt.compat import isolated_argv
 from recbole_atjt.config_files import read_config_file
+from recbole_atjt.data.checks import atomic_header
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, bundled_datasets, properties_dir
 from recbole_atjt.validation import (
     CHOICE_KEYS,
+    RULES,
     validate_atjt_keys,
     validate_model_keys,
     validate_recbole_keys,
 )
+
+# Keys naming item fields -> the fields of a .item header that may stand in for a missing one.
+ITEM_FIELD_KEYS = {
+    "item_attribute": lambda header, _item_id: [n for n, kind in header if kind == "token_seq"],
+    "selected_features": lambda header, item_id: [
+        n for n, kind in header if kind in ("token", "token_seq") and n != item_id
+    ],
+}
 
 UNIFORM_NEGATIVE = {
     "distribution": "uniform",
@@ -88,37 +101,53 @@ class ATJTConfig(Config):
             # RecBole's default loads user and item only; histories need the time column.
             fields = ("USER_ID_FIELD", "ITEM_ID_FIELD", "TIME_FIELD")
             final["load_col"] = {"inter": [final[f] for f in fields]}
-        if "item_attribute" in final:  # S3Rec pretrains on an item attribute
-            self._resolve_item_attribute(final)
+        self._resolve_item_fields(final)
+        final["base_model_config"] = {
+            **_shared_key_defaults(self.model),
+            **(final.get("base_model_config") or {}),
+        }
         return final
 
-    def _resolve_item_attribute(self, final: dict[str, Any]) -> None:
-        """S3Rec's item attribute: the configured one, else the dataset's first token_seq field.
+    def _resolve_item_fields(self, final: dict[str, Any]) -> None:
+        """The item features a model reads: S3Rec's ``item_attribute`` (one token_seq field)
+        and the feature-based models' ``selected_features`` (FDSA, GRU4RecF, SASRecF).
 
-        RecBole's default ('class') exists in ml-100k alone; amazon-beauty calls its attribute
-        'categories'. The chosen field is added to ``load_col`` when that names the files.
+        RecBole's defaults name ml-100k's ``class``. Where the dataset lacks a named field
+        and the user did not set the key, the dataset's own fields are taken (its first
+        token_seq field; all its token and token_seq item features), with a warning; a field
+        the user named must exist. The chosen fields are added to ``load_col``.
         """
-        item_file = Path(final.get("data_path") or "") / self.dataset / f"{self.dataset}.item"
+        keys = [key for key in ITEM_FIELD_KEYS if key in final]
+        folder = Path(final.get("data_path") or "") / self.dataset
+        item_file = folder / f"{self.dataset}.item"
+        if not keys or not (folder / f"{self.dataset}.inter").is_file():
+            return  # a missing dataset is reported, with its path, before loading
         if not item_file.is_file():
-            return  # RecBole reports a missing file itself
-        with open(item_file, encoding="utf-8") as f:
-            header = [column.split(":") for column in f.readline().rstrip("\n").split("\t")]
-        candidates = [name for name, kind in header if kind == "token_seq"]
-        attribute = final["item_attribute"]
-        if attribute not in (name for name, _ in header):
-            if "item_attribute" in self.external_config_dict or not candidates:
-                raise ATJTError(
-                    f"item_attribute: got '{attribute}', not a field of {item_file}; "
-                    f"allowed: one of its token_seq fields {candidates}"
+            raise ATJTError(
+                f"config key '{keys[0]}': model {self.model} reads item features, but "
+                f"{item_file} does not exist; allowed: a dataset with a .item file"
+            )
+        header = atomic_header(str(item_file), final.get("field_separator") or "\t")
+        for key in keys:
+            value = final[key]
+            fields = [value] if isinstance(value, str) else list(value or [])
+            candidates = ITEM_FIELD_KEYS[key](header, final["ITEM_ID_FIELD"])
+            missing = [field for field in fields if field not in dict(header)]
+            if missing:
+                if key in self.external_config_dict or not candidates:
+                    raise ATJTError(
+                        f"config key '{key}': got '{missing[0]}', not a field of {item_file}; "
+                        f"allowed: {candidates or 'none: the file has no such field'}"
+                    )
+                fields = candidates[:1] if isinstance(value, str) else candidates
+                final[key] = fields[0] if isinstance(value, str) else fields
+                getLogger().warning(
+                    f"{key}: {item_file.name} has no field {missing}; using {final[key]!r}"
                 )
-            attribute = final["item_attribute"] = candidates[0]
-        load_col = final.get("load_col")
-        if isinstance(load_col, dict) and attribute not in load_col.get("item", []):
-            item_fields = [final["ITEM_ID_FIELD"], attribute]
-            final["load_col"] = {
-                **load_col,
-                "item": list(dict.fromkeys([*load_col.get("item", []), *item_fields])),
-            }
+            load_col = final.get("load_col")
+            if isinstance(load_col, dict):
+                loaded = [*load_col.get("item", []), final["ITEM_ID_FIELD"], *fields]
+                final["load_col"] = {**load_col, "item": list(dict.fromkeys(loaded))}
 
     def _set_default_parameters(self) -> None:
         super()._set_default_parameters()
@@ -133,6 +162,31 @@ class ATJTConfig(Config):
                     f"data_path '{user_path}' has no ml-100k/ml-100k.inter: "
                     "using the copy bundled with RecBole instead"
                 )
+
+
+def _shared_key_defaults(model: str) -> dict[str, Any]:
+    """RecBole's own value of each key its model properties share with ours (DIEN's and
+    FOSSIL's ``alpha``, KD_DAGFM's ``alpha`` and ``beta``): ours must not replace them."""
+    path = Path(recbole.__file__).parent / "properties" / "model" / f"{model}.yaml"
+    if not path.is_file():
+        return {}
+    values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {key: value for key, value in values.items() if key in RULES}
+
+
+@contextlib.contextmanager
+def base_model_view(config: Config) -> Iterator[Config]:
+    """The config as the base model reads it while it is built: the keys it shares with
+    recbole_atjt (``base_model_config``) carry the model's values, not ours."""
+    shared = config["base_model_config"] or {}
+    ours = {key: config[key] for key in shared}
+    for key, value in shared.items():
+        config[key] = value
+    try:
+        yield config
+    finally:
+        for key, value in ours.items():
+            config[key] = value
 
 
 def check_resumable(config: Config, checkpoint_file: str) -> None:

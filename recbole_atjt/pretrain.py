@@ -17,6 +17,7 @@ from recbole.trainer.trainer import S3RecTrainer
 from recbole.utils import get_model, init_seed
 
 from recbole_atjt.compat import trusted_torch_load
+from recbole_atjt.config import base_model_view
 
 PRETRAINED_MODELS = ("S3Rec",)
 
@@ -32,7 +33,8 @@ def pretrain(config, train_data, show_progress: bool) -> str:
     )
     config["train_stage"] = "pretrain"
     init_seed(config["seed"], config["reproducibility"])
-    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    with base_model_view(config):
+        model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
     trainer = S3RecTrainer(config, model)
     trainer.pretrain(train_data, show_progress=show_progress)
     path = os.path.join(config["checkpoint_dir"], f"{config['model']}-pretrained.pth")
@@ -48,7 +50,7 @@ def build_model(config, train_data):
     if config["model"] in PRETRAINED_MODELS:
         config["train_stage"] = "finetune"
     printed = io.StringIO()
-    with trusted_torch_load(), contextlib.redirect_stdout(printed):
+    with trusted_torch_load(), contextlib.redirect_stdout(printed), base_model_view(config):
         model = get_model(config["model"])(config, train_data._dataset)
     for line in printed.getvalue().splitlines():  # FEARec prints its frequency modes
         logging.getLogger().debug(f"{config['model']}: {line}")

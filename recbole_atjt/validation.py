@@ -72,6 +72,11 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "num_gradual": _int_at_least(1),
     "beta": _number(lambda v: v >= 0, "a number >= 0"),
     "torch_threads": (lambda v: v is None or (_is_int(v) and v >= 1), "an integer >= 1 or ~"),
+    "base_model_config": (
+        lambda v: isinstance(v, dict) and all(k in RULES for k in v),
+        "a mapping from keys of recbole_atjt that the base model also reads (alpha, beta) "
+        "to the value the base model gets",
+    ),
 }
 
 

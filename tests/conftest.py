@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from recbole.utils import get_model, init_seed
+from recbole.utils import init_seed
 
 from recbole_atjt.config import ATJTConfig
-from recbole_atjt.data.preparation import prepare_data
+from recbole_atjt.data.preparation import check_inputs, prepare_data
 from recbole_atjt.paths import PACKAGE_DIR
+from recbole_atjt.pretrain import build_model, needs_pretraining, pretrain
 
 DATASET = "atjt-synth"
 # The checkout the tests belong to (its scripts), whether the package under test is this
@@ -50,6 +51,7 @@ TINY = {
     "show_progress": False,
     "state": "ERROR",
     "seed": 7,
+    "pretrain_epochs": 1,  # S3Rec
 }
 
 
@@ -76,11 +78,73 @@ def build(model: str, tmp_path, **overrides):
     config = tiny_config(model, tmp_path, **overrides)
     init_seed(config["seed"], config["reproducibility"])
     _, train, valid, test = prepare_data(config)
-    init_seed(config["seed"], config["reproducibility"])
-    net = get_model(model)(config, train._dataset).to(config["device"])
-    return config, train, valid, test, net
+    if needs_pretraining(config):
+        pretrain(config, train, show_progress=False)
+    return config, train, valid, test, build_model(config, train)
 
 
 @pytest.fixture
 def tiny(tmp_path):
     return lambda model, **overrides: build(model, tmp_path, **overrides)
+
+
+# The paper's six, trained one epoch in every mode by tests/test_end_to_end.py.
+PAPER_MODELS = ["WideDeep", "DCN", "DIN", "SASRec", "S3Rec", "FEARec"]
+
+
+def recbole_models(module) -> list[str]:
+    """Every model class a RecBole model package defines (its own, not imported ones)."""
+    return sorted(
+        name
+        for name, obj in vars(module).items()
+        if isinstance(obj, type) and obj.__module__.startswith(module.__name__ + ".")
+    )
+
+
+def other_models(module) -> list[str]:
+    """The package's models beyond the paper's six (those train in every mode elsewhere)."""
+    models = recbole_models(module)
+    assert set(PAPER_MODELS) & set(models), f"no paper model in {module.__name__}"
+    return [m for m in models if m not in PAPER_MODELS]
+
+
+def check_metrics(metrics: dict) -> None:
+    assert 0 <= metrics["hit@5"] <= metrics["hit@10"] <= 1
+    assert 0 <= metrics["ndcg@5"] <= metrics["hit@5"]
+    assert 0 <= metrics["ndcg@10"] <= metrics["hit@10"]
+    assert 0 <= metrics["gauc"] <= 1
+
+
+# The models refused on the bundled dataset in atjt mode, and a phrase of each refusal.
+REFUSED_MODELS = {
+    "BERT4Rec": "no loss per sequence",
+    "GRU4RecCPR": "full rankings only",
+    "SASRecCPR": "full rankings only",
+    "GRU4RecKG": "atjt-synth.ent does not exist",
+    "KSR": "atjt-synth.ent does not exist",
+    "KD_DAGFM": "[N, 1] column",
+}
+
+
+def trains_or_is_refused(model: str, tmp_path) -> None:
+    """One tiny epoch of atjt: metrics in range and weights applied, or (for the models of
+    ``REFUSED_MODELS``) a one-line ATJTError before any run folder exists."""
+    from recbole_atjt import run
+    from recbole_atjt.errors import ATJTError
+
+    settings = {**TINY, "denoise": "atjt", "run_dir": str(tmp_path), "train_batch_size": 1024}
+    if model in REFUSED_MODELS:
+        with pytest.raises(ATJTError) as up_front:  # the checks that read no data
+            check_inputs(ATJTConfig(model, DATASET, config_dict=settings))
+        with pytest.raises(ATJTError) as refused:
+            run(model, DATASET, config_dict=settings, saved=False, evaluate_test=False)
+        message = str(refused.value)
+        assert message == str(up_front.value)
+        assert REFUSED_MODELS[model] in message and "allowed: " in message
+        assert "\n" not in message and list(tmp_path.iterdir()) == []
+        return
+    results = run(model, DATASET, config_dict=settings, saved=False, evaluate_test=False)
+    check_metrics(results["valid"])
+    stats = results["denoising_per_epoch"][0]
+    assert 0 < stats["weight_mean"] < 1 and stats["weight_std"] > 0
+    assert stats["loss_r"] != pytest.approx(stats["loss_r_unweighted"], rel=1e-7)

@@ -1,6 +1,8 @@
 import sys
+from pathlib import Path
 
 import pytest
+from conftest import tiny_config
 
 from recbole_atjt.config import ATJTConfig
 from recbole_atjt.errors import ATJTError
@@ -128,12 +130,46 @@ def test_s3rec_takes_the_datasets_own_item_attribute(tmp_path):
     assert config["item_attribute"] == "categories"
     assert config["load_col"]["item"] == ["item_id", "categories"]
     assert config["load_col"]["inter"] == ["user_id", "item_id", "timestamp"]
-    with pytest.raises(ATJTError, match=r"item_attribute: got 'genre'.*\['categories'\]"):
+    with pytest.raises(ATJTError, match=r"'item_attribute': got 'genre'.*\['categories'\]"):
         ATJTConfig(
             "S3Rec",
             "beauty-like",
             config_dict={"data_path": str(tmp_path), "item_attribute": "genre"},
         )
     _dataset_with_item_file(tmp_path, "no-attribute", "item_id:token\tprice:float")
-    with pytest.raises(ATJTError, match=r"got 'class'.*allowed: one of its token_seq fields \[\]"):
+    with pytest.raises(ATJTError, match=r"got 'class'.*allowed: none: the file has no such"):
         ATJTConfig("S3Rec", "no-attribute", config_dict={"data_path": str(tmp_path)})
+
+
+@pytest.mark.parametrize("model", ["FDSA", "GRU4RecF", "SASRecF"])
+def test_feature_models_take_the_datasets_item_features(tmp_path, model, caplog):
+    """RecBole's selected_features default names ml-100k's 'class' field."""
+    header = "item_id:token\tcategories:token_seq\tbrand:token\tprice:float"
+    _dataset_with_item_file(tmp_path, "beauty-like", header)
+    config = ATJTConfig(model, "beauty-like", config_dict={"data_path": str(tmp_path)})
+    assert config["selected_features"] == ["categories", "brand"]  # token fields, not floats
+    assert config["load_col"]["item"] == ["item_id", "categories", "brand"]
+    assert "has no field ['class']; using ['categories', 'brand']" in caplog.text
+    mine = {"data_path": str(tmp_path), "selected_features": ["brand"]}
+    assert ATJTConfig(model, "beauty-like", config_dict=mine)["selected_features"] == ["brand"]
+    wrong = {"data_path": str(tmp_path), "selected_features": ["brand", "genre"]}
+    with pytest.raises(ATJTError, match=r"'selected_features': got 'genre'.*\['categories'"):
+        ATJTConfig(model, "beauty-like", config_dict=wrong)
+    (tmp_path / "beauty-like" / "beauty-like.item").unlink()
+    with pytest.raises(ATJTError, match=r"'selected_features'.*beauty-like.item does not exist"):
+        ATJTConfig(model, "beauty-like", config_dict={"data_path": str(tmp_path)})
+
+
+def test_a_key_the_base_model_shares_with_ours_keeps_the_models_value(tiny):
+    """FOSSIL reads `alpha` (its similarity exponent, 0.6 in RecBole), DIEN too (its
+    auxiliary-loss weight, 1.0): our `alpha` (the auxiliary task's weight) must not reach them."""
+    config, *_, net = tiny("FOSSIL")
+    assert config["alpha"] == 1.0 and config["base_model_config"] == {"alpha": 0.6}
+    assert net.alpha == 0.6
+    config, *_, net = tiny("DIEN", alpha=3.0)
+    assert config["alpha"] == 3.0 and net.alpha == 1.0
+    config, *_, net = tiny("FOSSIL", base_model_config={"alpha": 0.5})
+    assert config["alpha"] == 1.0 and net.alpha == 0.5
+    assert tiny_config("SASRec", Path("."))["base_model_config"] == {}
+    with pytest.raises(ATJTError, match="'base_model_config'"):
+        tiny_config("FOSSIL", Path("."), base_model_config={"hidden_size": 8})

@@ -2,7 +2,7 @@ import json
 import os
 
 import pytest
-from conftest import DATASET, TESTING_CHECKOUT, TINY
+from conftest import DATASET, PAPER_MODELS, TESTING_CHECKOUT, TINY, check_metrics
 
 from recbole_atjt import run
 from recbole_atjt.cli import build_run_arguments, main
@@ -10,24 +10,14 @@ from recbole_atjt.errors import ATJTError
 from recbole_atjt.modes import JOINT, MEAN_CLIPPED, MODES
 
 
-def _check_metrics(metrics):
-    assert 0 <= metrics["hit@5"] <= metrics["hit@10"] <= 1
-    assert 0 <= metrics["ndcg@5"] <= metrics["hit@5"]
-    assert 0 <= metrics["ndcg@10"] <= metrics["hit@10"]
-    assert 0 <= metrics["gauc"] <= 1
-
-
-MODELS = ["WideDeep", "DCN", "DIN", "SASRec", "S3Rec", "FEARec"]
-
-
 @pytest.mark.parametrize("mode", [m for m in MODES if MODES[m].uses_recognizers or m == "none"])
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", PAPER_MODELS)
 def test_one_epoch_in_every_mode(tmp_path, model, mode):
-    settings = {**TINY, "denoise": mode, "run_dir": str(tmp_path), "pretrain_epochs": 1}
+    settings = {**TINY, "denoise": mode, "run_dir": str(tmp_path)}
     results = run(model, DATASET, config_dict=settings)
 
-    _check_metrics(results["valid"])
-    _check_metrics(results["test"])
+    check_metrics(results["valid"])
+    check_metrics(results["test"])
     assert results["epochs_run"] == 1 and len(results["train_seconds_per_epoch"]) == 1
     run_dir = results["run_dir"]
     assert os.path.basename(run_dir).startswith(f"{model}-{DATASET}-{mode}-")
@@ -80,7 +70,7 @@ def test_general_recommenders_are_refused_up_front(tmp_path):
 
 
 def test_s3rec_with_a_pretrained_model_only_fine_tunes(tmp_path):
-    settings = {**TINY, "run_dir": str(tmp_path), "pretrain_epochs": 1, "denoise": "none"}
+    settings = {**TINY, "run_dir": str(tmp_path), "denoise": "none"}
     settings["state"] = "INFO"  # the log is checked below
     first = run("S3Rec", DATASET, config_dict=settings)
     pretrained = os.path.join(first["run_dir"], "S3Rec-pretrained.pth")
@@ -105,6 +95,6 @@ def test_s3rec_runs_on_a_dataset_whose_attribute_is_not_class(tmp_path):
     items = (source / f"{DATASET}.item").read_text()
     items = items.replace("category:token_seq", "categories:token_seq")
     (folder / f"{name}.item").write_text(items)
-    settings = {**TINY, "run_dir": str(tmp_path / "runs"), "pretrain_epochs": 1, "denoise": "atjt"}
+    settings = {**TINY, "run_dir": str(tmp_path / "runs"), "denoise": "atjt"}
     results = run("S3Rec", name, config_dict={**settings, "data_path": str(tmp_path / "data")})
-    _check_metrics(results["test"])
+    check_metrics(results["test"])

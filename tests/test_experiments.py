@@ -106,7 +106,7 @@ def test_robustness_and_sweep_pages(tmp_path):
 
 def test_s3rec_runs_of_one_seed_share_their_pretraining(tmp_path):
     out, work = tmp_path / "results", tmp_path / "work"
-    common = [*experiment_args(out, work), "--seeds", "1", "--pretrain_epochs=1"]
+    common = [*experiment_args(out, work), "--seeds", "1"]
     assert main(["table2", "--models", "S3Rec", *common]) == 0
     runs = out / "table2" / "runs" / DATASET
     base = json.loads((runs / "S3Rec_base-seed2020.json").read_text())

@@ -3,6 +3,7 @@ import random
 import pytest
 import torch
 import torch.nn.functional as F
+from recbole.model.loss import BPRLoss
 
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.trainer.per_sequence_loss import (
@@ -89,6 +90,30 @@ def test_contract_errors_are_clear(tiny):
         resolve_loss_attribute(net, "no_such_loss")
     with pytest.raises(ATJTError, match="whole multiple"):
         rows_per_sequence(10, 3)
+
+
+def _with_losses(**modules) -> torch.nn.Module:
+    net = torch.nn.Module()
+    for name, module in modules.items():
+        setattr(net, name, module)
+    return net
+
+
+def test_the_only_loss_module_is_found_whatever_its_name():
+    bpr, bce = BPRLoss(), torch.nn.BCEWithLogitsLoss()
+    assert resolve_loss_attribute(_with_losses(bpr_loss=bpr, emb=torch.nn.Linear(2, 2))) == (
+        "bpr_loss"
+    )
+    assert resolve_loss_attribute(_with_losses(loss_fn=bce)) == "loss_fn"
+    # the usual names win over another loss module; a configured name wins over all
+    assert resolve_loss_attribute(_with_losses(loss_fn=bce, loss_fct=bpr)) == "loss_fct"
+    assert resolve_loss_attribute(_with_losses(a=bce, b=bpr), "b") == "b"
+    with pytest.raises(ATJTError, match=r"found: \['a', 'b'\]"):
+        resolve_loss_attribute(_with_losses(a=bce, b=bpr))
+    with pytest.raises(ATJTError, match="found: none"):
+        resolve_loss_attribute(_with_losses(layer=torch.nn.Linear(2, 2)))
+    with pytest.raises(ATJTError, match=r"'c'.*found: \['a'\]"):
+        resolve_loss_attribute(_with_losses(a=bce), "c")  # a configured name is never guessed
 
 
 def test_in_place_add_ons_are_split_off(tiny):

@@ -40,7 +40,7 @@ def _sequences(trainer, batch):
 def test_every_variant_trains_every_model(tmp_path, model):
     """One epoch per variant: weights vary, and the weighted loss is not the unweighted one."""
     for name, overrides in VARIANTS.items():
-        settings = {**TINY, **overrides, "run_dir": str(tmp_path / name), "pretrain_epochs": 1}
+        settings = {**TINY, **overrides, "run_dir": str(tmp_path / name)}
         results = run(model, "atjt-synth", config_dict=settings, saved=False)
         stats = results["denoising_per_epoch"][0]
         assert stats["weight_std"] > 0, name

@@ -31,6 +31,12 @@ def _header(path: str, line: str, separator: str) -> list[tuple[str, str]]:
     return columns
 
 
+def atomic_header(path: str, separator: str = "\t") -> list[tuple[str, str]]:
+    """The ``(name, type)`` columns of an atomic file's header line."""
+    with open(path, encoding="utf-8") as f:
+        return _header(path, f.readline(), separator)
+
+
 def check_interactions(config) -> None:
     """Raise :class:`ATJTError` for the first problem of ``<dataset>.inter``."""
     folder, dataset = config["data_path"], config["dataset"]

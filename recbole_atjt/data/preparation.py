@@ -10,6 +10,7 @@ from recbole_atjt.data.checks import check_interactions
 from recbole_atjt.data.fixed_candidates import FixedCandidateEvalDataLoader
 from recbole_atjt.data.history_feature import HistoryFeatureDataset
 from recbole_atjt.errors import ATJTError
+from recbole_atjt.model.support import check_model_support
 
 SUPPORTED_TYPES = (ModelType.SEQUENTIAL, ModelType.CONTEXT)
 
@@ -36,6 +37,7 @@ def prepare_data(config):
 def check_inputs(config) -> None:
     """Everything about the model and the files that can be refused before any loading."""
     check_model_type(config)
+    check_model_support(config)
     check_interactions(config)
 
 

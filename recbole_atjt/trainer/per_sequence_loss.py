@@ -1,6 +1,6 @@
 """One loss per training row from an unchanged RecBole model.
 
-The model's main loss module (``loss_fct`` / ``loss``) is swapped, for one
+The model's main loss module (``loss_fct`` / ``loss``, or its only one) is swapped, for one
 ``calculate_loss`` call, for a ``reduction='none'`` twin that also records its
 output. The row vector's mean equals the model's own loss exactly; whatever
 ``calculate_loss`` adds on top (DCN's regulariser, FEARec's contrastive terms)
@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import torch
@@ -38,14 +40,29 @@ class RowLosses(NamedTuple):
         return loss if self.extra is None else loss + self.extra
 
 
+def is_loss(value: object) -> bool:
+    """A loss module we can take per row: a torch loss, RecBole's BPRLoss, or a torch
+    loss function that takes ``reduction`` (RepeatNet's ``F.nll_loss``)."""
+    if isinstance(value, (BPRLoss, _Loss)):
+        return True
+    if isinstance(value, nn.Module) or not callable(value):
+        return False
+    try:
+        return "reduction" in inspect.signature(value).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 class _RecordingTwin(nn.Module):
     """Computes the wrapped loss per row and remembers what it returned."""
 
-    def __init__(self, original: nn.Module) -> None:
+    def __init__(self, original: nn.Module | Callable[..., torch.Tensor]) -> None:
         super().__init__()
         if isinstance(original, BPRLoss):
             self.gamma = original.gamma
             self.per_row = self._bpr
+        elif not isinstance(original, nn.Module):
+            self.per_row = functools.partial(original, reduction="none")
         else:
             twin = copy.copy(original)
             twin.reduction = "none"
@@ -72,18 +89,24 @@ class _RecordingTwin(nn.Module):
 
 
 def resolve_loss_attribute(model: nn.Module, configured: str | None = None) -> str:
-    """Name of the model attribute holding its main loss; checks the contract up front."""
+    """Name of the model attribute holding its main loss; checks the contract up front.
+
+    ``configured`` (config key ``loss_attribute``) wins; else ``loss_fct`` / ``loss``; else
+    the model's one loss module, whatever its name (TransRec's ``bpr_loss``, KD_DAGFM's
+    ``loss_fn``). None, or several, is refused naming them.
+    """
+    found = [n for n, m in model.named_children() if is_loss(m)]
     names = (configured,) if configured else DEFAULT_ATTRIBUTES
     for name in names:
-        module = getattr(model, name, None)
-        if isinstance(module, (BPRLoss, _Loss)):
+        if is_loss(getattr(model, name, None)):
             return name
-    found = [n for n, m in model.named_children() if isinstance(m, (BPRLoss, _Loss))]
+    if not configured and len(found) == 1:
+        return found[0]
     raise ATJTError(
         f"model {type(model).__name__}: no per-row loss module at "
         f"{' / '.join(repr(n) for n in names)} (loss modules found: {found or 'none'}); "
-        "allowed: a torch loss with a 'reduction' or RecBole's BPRLoss, named with "
-        "config key 'loss_attribute'"
+        "allowed: a torch loss (module or function) with a 'reduction', or RecBole's "
+        "BPRLoss, named with config key 'loss_attribute'"
     )
 
 
@@ -91,11 +114,13 @@ def resolve_loss_attribute(model: nn.Module, configured: str | None = None) -> s
 def _swapped(model: nn.Module, attribute: str) -> Iterator[_RecordingTwin]:
     original = getattr(model, attribute)
     twin = _RecordingTwin(original)
-    setattr(model, attribute, twin)
+    # a loss function is a plain attribute: swapping it in must not register a child module
+    assign = setattr if isinstance(original, nn.Module) else object.__setattr__
+    assign(model, attribute, twin)
     try:
         yield twin
     finally:
-        setattr(model, attribute, original)
+        assign(model, attribute, original)
 
 
 def row_losses(model: nn.Module, interaction, attribute: str) -> RowLosses:
