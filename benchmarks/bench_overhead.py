@@ -27,12 +27,11 @@ import time
 import psutil
 import torch
 from recbole.trainer import Trainer
-from recbole.utils import get_model, init_seed
 
 from recbole_atjt.config import ATJTConfig
 from recbole_atjt.config_files import parse_overrides
-from recbole_atjt.data.preparation import prepare_data
 from recbole_atjt.trainer.atjt_trainer import ATJTTrainer
+from recbole_atjt.wiring import data_and_model
 
 MODES = (
     ("stock", "none", Trainer),
@@ -75,10 +74,7 @@ def build(model: str, dataset: str, mode: str, groups: int, settings: dict, trai
     config = ATJTConfig(
         model, dataset, config_dict={**settings, "denoise": mode, "atjt_groups": groups}
     )
-    init_seed(config["seed"], config["reproducibility"])
-    _, train, _, _ = prepare_data(config)
-    init_seed(config["seed"], config["reproducibility"])
-    net = get_model(model)(config, train._dataset).to(config["device"])
+    _, train, _, _, net = data_and_model(config)
     trainer = trainer_cls(config, net)
     if isinstance(trainer, ATJTTrainer):
         trainer.attach(train)

@@ -18,12 +18,11 @@ import time
 
 import torch
 from recbole.trainer import Trainer
-from recbole.utils import get_model, init_seed
 
 from recbole_atjt.config import ATJTConfig
 from recbole_atjt.config_files import parse_overrides
-from recbole_atjt.data.preparation import prepare_data
 from recbole_atjt.trainer.atjt_trainer import ATJTTrainer
+from recbole_atjt.wiring import data_and_model
 
 
 def main() -> None:
@@ -38,9 +37,7 @@ def main() -> None:
         settings["data_path"] = args.data_path
     settings.update(parse_overrides(rest))
     config = ATJTConfig(args.model, args.dataset, config_dict=settings)
-    init_seed(config["seed"], config["reproducibility"])
-    _, train, valid, _ = prepare_data(config)
-    model = get_model(args.model)(config, train._dataset).to(config["device"])
+    _, _, valid, _, model = data_and_model(config)
     trainers = {"stock": Trainer(config, model), "ours": ATJTTrainer(config, model)}
     seconds = {name: [] for name in trainers}
     metrics = {}

@@ -1,18 +1,24 @@
-"""recbole_atjt: ATJT (Auxiliary Task Joint Training) denoising for RecBole models."""
+"""recbole_atjt: ATJT (Auxiliary Task Joint Training) denoising for RecBole models.
 
-from recbole_atjt.compat import (
-    check_pandas,
-    quiet_library_warnings,
-    set_numpy_aliases,
-    undo_recbole_import_side_effects,
-)
+Importing the package sets its NumPy and pandas shims only; ``run`` (and with it RecBole and
+torch) is imported on first use.
+"""
+
+from typing import Any
+
+from recbole_atjt.compat import check_pandas, quiet_library_warnings, set_numpy_aliases
 
 check_pandas()
 set_numpy_aliases()
 quiet_library_warnings()
-undo_recbole_import_side_effects()
-
-from recbole_atjt.quick_start import run  # noqa: E402
 
 __all__ = ["run"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "run":
+        from recbole_atjt.quick_start import run
+
+        return run
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

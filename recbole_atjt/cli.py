@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--debug", action="store_true", help="show full tracebacks")
     p.add_argument("--evaluate", metavar="CHECKPOINT", help="score a saved checkpoint, no training")
-    tuning = p.add_argument_group("tuning (Ray Tune; see README 'Tuning')")
+    tuning = p.add_argument_group("tuning (Ray Tune; see docs/tuning.md)")
     tuning.add_argument(
         "--tune", metavar="SPACE", help="search-space file, e.g. properties/search/atjt.yaml"
     )

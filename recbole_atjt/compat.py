@@ -42,8 +42,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-import torch
-from recbole.evaluator import Collector as RecBoleCollector
+
+# torch and RecBole are imported where a shim needs them: importing the package (its NumPy
+# and pandas shims) stays cheap for the commands that never train (noise injection).
 
 # NumPy 1 names RecBole 1.2.1 and Ray 2.6.3 read, and what NumPy 2 calls them.
 NUMPY_ALIASES = {
@@ -90,6 +91,7 @@ def load_checkpoint(path: str, map_location: Any = None) -> Any:
     where RecBole re-creates the NumPy aliases (``np.float``, ...) its metrics
     use; they are set here too, so a fresh process can evaluate or resume.
     """
+    import torch
     from recbole.config import Config
 
     Config.compatibility_settings(None)
@@ -102,6 +104,8 @@ def trusted_torch_load() -> Iterator[None]:
 
     Used around RecBole calls that load a checkpoint internally.
     """
+    import torch
+
     original = torch.load
     if getattr(original, "_recbole_atjt_trusted", False):  # already inside one
         yield
@@ -132,8 +136,12 @@ def isolated_argv() -> Iterator[None]:
 
 
 def undo_recbole_import_side_effects() -> None:
-    """Import RecBole's models now and turn off the anomaly mode one of them enables."""
+    """Import RecBole's models now and turn off the anomaly mode one of them enables.
+
+    Called wherever a RecBole model class is looked up (``recbole_atjt.pretrain``), so no
+    model trains with anomaly detection on, however the process imported RecBole."""
     import recbole.model.sequential_recommender  # noqa: F401  (sine.py enables anomaly mode)
+    import torch
 
     torch.autograd.set_detect_anomaly(False)
 
@@ -146,15 +154,28 @@ def quiet_library_warnings() -> None:
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
 
 
-class Collector(RecBoleCollector):
-    """RecBole's evaluation collector, moving only tensors to the CPU."""
+@functools.cache
+def _collector_class() -> type:
+    import torch
+    from recbole.evaluator import Collector as RecBoleCollector
 
-    def get_data_struct(self):
-        collected = self.data_struct._data_dict
-        plain = {k: v for k, v in collected.items() if not isinstance(v, torch.Tensor)}
-        for key in plain:
-            del collected[key]
-        returned = super().get_data_struct()
-        collected.update(plain)
-        returned._data_dict.update(copy.deepcopy(plain))
-        return returned
+    class Collector(RecBoleCollector):
+        """RecBole's evaluation collector, moving only tensors to the CPU."""
+
+        def get_data_struct(self):
+            collected = self.data_struct._data_dict
+            plain = {k: v for k, v in collected.items() if not isinstance(v, torch.Tensor)}
+            for key in plain:
+                del collected[key]
+            returned = super().get_data_struct()
+            collected.update(plain)
+            returned._data_dict.update(copy.deepcopy(plain))
+            return returned
+
+    return Collector
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Collector":  # a RecBole subclass: defined on first use, with RecBole imported
+        return _collector_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -91,6 +91,14 @@ class ATJTConfig(Config):
 
     def _get_final_config_dict(self) -> dict[str, Any]:
         final = super()._get_final_config_dict()
+        users_eval_args = self.external_config_dict.get("eval_args")
+        if isinstance(users_eval_args, dict):
+            # RecBole replaces the whole dict, so `eval_args: {mode: full}` alone would fall
+            # back to RecBole's random 8:1:1 split: the keys set replace ours one by one.
+            final["eval_args"] = {
+                **self.internal_config_dict.get("eval_args", {}),
+                **users_eval_args,
+            }
         if "train_neg_sample_args" not in self.external_config_dict:
             final["train_neg_sample_args"] = _train_negatives_for(self.model_class, final)
         if "data_path" not in self.external_config_dict and self.dataset in bundled_datasets():

@@ -29,7 +29,9 @@ from typing import Any
 import numpy as np
 import torch
 from scipy.stats import spearmanr
+from sklearn.metrics import roc_auc_score
 
+from recbole_atjt.data.checks import field_names
 from recbole_atjt.data.corruption import corrupt_sequences
 from recbole_atjt.errors import ATJTError
 
@@ -44,7 +46,7 @@ def load_ground_truth(path: str, user_field: str, item_field: str) -> set[tuple[
     """The (user token, item token) pairs marked ``is_noise`` = 1 in a ground-truth file."""
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.reader(f, delimiter="\t")
-        header = [name.split(":")[0] for name in next(reader)]
+        header = field_names(next(reader))
         try:
             u, i, flag = (header.index(n) for n in (user_field, item_field, "is_noise"))
         except ValueError:
@@ -55,19 +57,12 @@ def load_ground_truth(path: str, user_field: str, item_field: str) -> set[tuple[
 
 
 def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
-    """Probability that a random positive scores above a random negative (ties count 1/2)."""
+    """Probability that a random positive scores above a random negative (ties count 1/2);
+    NaN where one class is absent (scikit-learn would raise)."""
     positive = positive.astype(bool)
-    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
-    if n_pos == 0 or n_neg == 0:
+    if positive.all() or not positive.any():
         return float("nan")
-    order = np.argsort(scores, kind="mergesort")
-    ranks = np.empty(len(scores), dtype=np.float64)
-    sorted_scores = scores[order]
-    # average ranks over ties
-    _, start, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
-    for s, c in zip(start, counts, strict=True):
-        ranks[order[s : s + c]] = s + (c + 1) / 2
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float(roc_auc_score(positive, scores))
 
 
 def summary(w: np.ndarray) -> dict[str, float]:

@@ -27,24 +27,22 @@ from typing import Any
 
 import numpy as np
 import torch
-from recbole.utils import init_seed
 from scipy.stats import spearmanr
 from tqdm import tqdm
 
 from recbole_atjt import detection
 from recbole_atjt.compat import load_checkpoint
 from recbole_atjt.data.groups import GroupedTrainData
-from recbole_atjt.data.preparation import prepare_data
 from recbole_atjt.diagnose_plots import plot_modes, plot_weight_against
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.modes import MODES
-from recbole_atjt.pretrain import build_model
 from recbole_atjt.trainer.denoiser import Denoiser
 from recbole_atjt.trainer.per_sequence_loss import (
     resolve_loss_attribute,
     row_losses,
     rows_per_sequence,
 )
+from recbole_atjt.wiring import data_and_model
 
 PAGE = "diagnosis.md"
 FEATURES_PNG = "diagnosis-weight-vs-features.png"
@@ -162,9 +160,7 @@ def load_run(run_dir: str, which: str = "best") -> LoadedRun:
         config["device"] = torch.device("cpu")
     if config["torch_threads"]:
         torch.set_num_threads(config["torch_threads"])
-    init_seed(config["seed"], config["reproducibility"])
-    _, train_data, _, _ = prepare_data(config)
-    model = build_model(config, train_data)
+    _, train_data, _, _, model = data_and_model(config)
     model.load_state_dict(checkpoint["state_dict"])
     model.load_other_parameter(checkpoint.get("other_parameter"))
     model.eval()

@@ -5,14 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from recbole.utils import init_seed
-
 from recbole_atjt.compat import load_checkpoint
-from recbole_atjt.data.preparation import prepare_data
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.pretrain import build_model
 from recbole_atjt.run_dir import plain
 from recbole_atjt.trainer.atjt_trainer import ATJTTrainer
+from recbole_atjt.wiring import data_and_model
 
 
 def evaluate_checkpoint(path: str, split: str = "test") -> dict[str, Any]:
@@ -28,9 +25,7 @@ def evaluate_checkpoint(path: str, split: str = "test") -> dict[str, Any]:
     config = checkpoint.get("config") if isinstance(checkpoint, dict) else None
     if config is None or "state_dict" not in checkpoint:
         raise ATJTError(f"{path} is not a recbole_atjt / RecBole training checkpoint")
-    init_seed(config["seed"], config["reproducibility"])
-    _, train_data, valid_data, test_data = prepare_data(config)
-    model = build_model(config, train_data)
+    _, _, valid_data, test_data, model = data_and_model(config)
     trainer = ATJTTrainer(config, model)
     data = {"valid": valid_data, "test": test_data}[split]
     logging.getLogger().info(f"Evaluating {path} on the {split} set")

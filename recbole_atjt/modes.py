@@ -3,7 +3,7 @@
 Each mode says what trains the noise recognizers, whether the sequence weights
 carry the recommender loss's gradient into them, how the weights are
 normalised, and which of our keys it reads. Validation, the trainer, the
-README's mode table and the Ray Tune search-space check all read
+mode table of docs/modes.md and the Ray Tune search-space check all read
 :data:`MODES`; a new variant is an entry here, not a branch elsewhere.
 """
 
@@ -49,8 +49,8 @@ class DenoiseMode:
     normalisation: str | None  # CONFIGURED, MEAN_CLIPPED, or None (no recognizer weights)
     loss_weights: str | None  # 'tce' / 'rce': row weights from the recommender's own losses
     keys: tuple[str, ...]  # our keys this mode reads (beyond the common ones)
-    recognizers_text: str  # README: what trains the recognizers
-    weights_text: str  # README: where the weights come from
+    recognizers_text: str  # docs/modes.md: what trains the recognizers
+    weights_text: str  # docs/modes.md: where the weights come from
 
     @property
     def uses_recognizers(self) -> bool:
@@ -195,7 +195,7 @@ def mode(name: str) -> DenoiseMode:
 
 
 def mode_table() -> str:
-    """The README's table of modes, rendered from :data:`MODES` (a test keeps them equal)."""
+    """The mode table of docs/modes.md, rendered from :data:`MODES` (a test keeps them equal)."""
     lines = ["| mode | what trains the recognizers | weights |", "|---|---|---|"]
     lines += [f"| `{m.name}` | {m.recognizers_text} | {m.weights_text} |" for m in MODES.values()]
     return "\n".join(lines)

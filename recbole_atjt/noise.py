@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from recbole_atjt.data.checks import field_names
 from recbole_atjt.errors import ATJTError
 
 
@@ -41,7 +42,7 @@ def _read_inter(path: str) -> tuple[list[str], list[list[str]]]:
 
 
 def _column(header: list[str], name: str, path: str) -> int:
-    names = [h.split(":")[0] for h in header]
+    names = field_names(header)
     if name not in names:
         raise ATJTError(f"{path}: no column '{name}' in header {names}")
     return names.index(name)

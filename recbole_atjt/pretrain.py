@@ -16,10 +16,17 @@ import os
 from recbole.trainer.trainer import S3RecTrainer
 from recbole.utils import get_model, init_seed
 
-from recbole_atjt.compat import trusted_torch_load
+from recbole_atjt.compat import trusted_torch_load, undo_recbole_import_side_effects
 from recbole_atjt.config import base_model_view
 
 PRETRAINED_MODELS = ("S3Rec",)
+
+
+def model_class(config) -> type:
+    """The RecBole class of ``config["model"]``, with anomaly detection left off."""
+    found = get_model(config["model"])
+    undo_recbole_import_side_effects()
+    return found
 
 
 def needs_pretraining(config) -> bool:
@@ -34,7 +41,7 @@ def pretrain(config, train_data, show_progress: bool) -> str:
     config["train_stage"] = "pretrain"
     init_seed(config["seed"], config["reproducibility"])
     with base_model_view(config):
-        model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+        model = model_class(config)(config, train_data._dataset).to(config["device"])
     trainer = S3RecTrainer(config, model)
     trainer.pretrain(train_data, show_progress=show_progress)
     path = os.path.join(config["checkpoint_dir"], f"{config['model']}-pretrained.pth")
@@ -51,7 +58,7 @@ def build_model(config, train_data):
         config["train_stage"] = "finetune"
     printed = io.StringIO()
     with trusted_torch_load(), contextlib.redirect_stdout(printed), base_model_view(config):
-        model = get_model(config["model"])(config, train_data._dataset)
+        model = model_class(config)(config, train_data._dataset)
     for line in printed.getvalue().splitlines():  # FEARec prints its frequency modes
         logging.getLogger().debug(f"{config['model']}: {line}")
     return model.to(config["device"])

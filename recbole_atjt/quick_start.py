@@ -9,13 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-from recbole.utils import dict2str, init_logger, init_seed
+from recbole.utils import dict2str, init_logger
 
 from recbole_atjt import detection
 from recbole_atjt.compat import load_checkpoint
 from recbole_atjt.config import ATJTConfig, check_resumable
-from recbole_atjt.data.preparation import check_inputs, prepare_data
-from recbole_atjt.pretrain import build_model, needs_pretraining, pretrain
+from recbole_atjt.data.preparation import check_inputs
 from recbole_atjt.run_dir import (
     attach_log_file,
     code_version,
@@ -26,6 +25,7 @@ from recbole_atjt.run_dir import (
     write_results,
 )
 from recbole_atjt.trainer.atjt_trainer import ATJTTrainer
+from recbole_atjt.wiring import data_and_model
 
 
 def run(
@@ -34,7 +34,7 @@ def run(
     config_file_list: list[str] | None = None,
     config_dict: dict[str, Any] | None = None,
     saved: bool = True,
-    epoch_callback: Callable[[int, dict[str, float]], None] | None = None,
+    epoch_callback: Callable[[int, dict[str, float], str | None], None] | None = None,
     evaluate_test: bool = True,
     resume: str | None = None,
 ) -> dict[str, Any]:
@@ -42,7 +42,8 @@ def run(
 
     The run's folder (``results["run_dir"]``) holds ``config.yaml``,
     ``results.json``, ``run.log`` and the best checkpoint. ``epoch_callback``
-    receives every validation result (epoch, metrics); with
+    receives every validation result (epoch, metrics, the best epoch's checkpoint file, or
+    None with ``saved=False``); with
     ``evaluate_test=False`` the test set is never touched (model selection).
     ``resume`` (a checkpoint, or a run folder for its latest checkpoint)
     continues that run exactly, with its own saved configuration.
@@ -60,7 +61,6 @@ def run(
     code = code_version()  # before training: the code that trains, not what is there after
     if config["torch_threads"]:
         torch.set_num_threads(config["torch_threads"])
-    init_seed(config["seed"], config["reproducibility"])
     init_logger(config)
     log_handler = attach_log_file(run_dir, config["state"])
     logger = logging.getLogger()
@@ -71,13 +71,9 @@ def run(
         logger.info(sys.argv)
         logger.info(config)
         write_config(run_dir, config)
-        dataset_obj, train_data, valid_data, test_data = prepare_data(config)
-        logger.info(dataset_obj)
-
         show = config["show_progress"]
-        if needs_pretraining(config):
-            pretrain(config, train_data, show)
-        model_obj = build_model(config, train_data)
+        dataset_obj, train_data, valid_data, test_data, model_obj = data_and_model(config, show)
+        logger.info(dataset_obj)
         logger.info(model_obj)
         trainer = ATJTTrainer(config, model_obj)
         if resume:
@@ -85,7 +81,11 @@ def run(
 
         callback = None
         if epoch_callback is not None:
-            callback = lambda epoch, _score: epoch_callback(epoch, trainer.valid_history[-1][1])  # noqa: E731
+
+            def callback(epoch: int, _score: float) -> None:
+                checkpoint = trainer.saved_model_file if saved else None
+                epoch_callback(epoch, trainer.valid_history[-1][1], checkpoint)
+
         refused_before_training = False
         best_score, best_valid = trainer.fit(
             train_data, valid_data, saved=saved, show_progress=show, callback_fn=callback

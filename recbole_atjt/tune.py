@@ -99,8 +99,10 @@ def _trial(
         "torch_threads": max(cpus, 1),
     }
 
-    def report(epoch: int, metrics: dict[str, float]) -> None:
-        session.report({"valid_score": metrics[metric], "epoch": epoch, **metrics})
+    def report(epoch: int, metrics: dict[str, float], checkpoint: str | None) -> None:
+        session.report(
+            {"valid_score": metrics[metric], "epoch": epoch, "checkpoint": checkpoint, **metrics}
+        )
 
     run(model, dataset, files, settings, epoch_callback=report, evaluate_test=False)
 
@@ -277,19 +279,14 @@ def _row(result, keys: list[str]) -> dict[str, Any]:
         row.update(status=status, best_valid_score=None, epochs=0, valid={}, checkpoint=None)
         return row
     best = history.loc[history["valid_score"].idxmax()]
+    checkpoint = best.get("checkpoint")  # the best epoch's, as the trial reported it
     metric_names = [c for c in history.columns if "@" in c or c == "gauc"]
-    best_files = [  # the best-epoch checkpoint, not <Model>-latest.pth
-        p
-        for p in glob.glob(os.path.join(result.path, "*", "*.pth"))
-        if not p.endswith("-latest.pth")
-    ]
-    checkpoints = sorted(best_files, key=os.path.getmtime)
     row.update(
         status="ERROR" if result.error else _status(result),
         best_valid_score=float(best["valid_score"]),
         epochs=int(history["epoch"].max()) + 1,
         valid={m: float(best[m]) for m in metric_names},
-        checkpoint=checkpoints[-1] if checkpoints else None,
+        checkpoint=checkpoint if isinstance(checkpoint, str) else None,
         torch_threads=None,
     )
     config_files = glob.glob(os.path.join(result.path, "*", "config.yaml"))

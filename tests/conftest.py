@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from recbole.utils import init_seed
 
 from recbole_atjt.config import ATJTConfig
-from recbole_atjt.data.preparation import check_inputs, prepare_data
+from recbole_atjt.data.preparation import check_inputs
 from recbole_atjt.paths import PACKAGE_DIR
-from recbole_atjt.pretrain import build_model, needs_pretraining, pretrain
+from recbole_atjt.wiring import data_and_model
 
 DATASET = "atjt-synth"
 # The checkout the tests belong to (its scripts), whether the package under test is this
@@ -76,11 +75,8 @@ def tiny_config(model: str, tmp_path, **overrides) -> ATJTConfig:
 def build(model: str, tmp_path, **overrides):
     """(config, train, valid, test, model) exactly as ``run()`` wires them."""
     config = tiny_config(model, tmp_path, **overrides)
-    init_seed(config["seed"], config["reproducibility"])
-    _, train, valid, test = prepare_data(config)
-    if needs_pretraining(config):
-        pretrain(config, train, show_progress=False)
-    return config, train, valid, test, build_model(config, train)
+    _, train, valid, test, net = data_and_model(config)
+    return config, train, valid, test, net
 
 
 @pytest.fixture

@@ -92,16 +92,6 @@ def test_ml100k_data_path_is_honoured(tmp_path):
     assert c["data_path"] == str(folder)
 
 
-def test_recbole_anomaly_mode_is_off_after_import():
-    import torch
-    from recbole.utils import get_model
-
-    import recbole_atjt  # noqa: F401
-
-    get_model("SINE")  # the RecBole module that switches anomaly detection on
-    assert not torch.is_anomaly_enabled()
-
-
 def test_fearec_needs_two_layers():
     with pytest.raises(ATJTError, match="'n_layers'.*FEARec"):
         ATJTConfig("FEARec", "ml-100k", config_dict={"n_layers": 1})
@@ -173,3 +163,13 @@ def test_a_key_the_base_model_shares_with_ours_keeps_the_models_value(tiny):
     assert tiny_config("SASRec", Path("."))["base_model_config"] == {}
     with pytest.raises(ATJTError, match="'base_model_config'"):
         tiny_config("FOSSIL", Path("."), base_model_config={"hidden_size": 8})
+
+
+def test_eval_args_a_user_sets_replace_ours_key_by_key():
+    """RecBole would replace the whole dict: {mode: full} alone meant a random 8:1:1 split."""
+    ours = ATJTConfig("SASRec", "atjt-synth")["eval_args"]
+    full = ATJTConfig("SASRec", "atjt-synth", config_dict={"eval_args": {"mode": "full"}})
+    assert full["eval_args"]["mode"] == {"valid": "full", "test": "full"}
+    for key in ("split", "order", "group_by"):
+        assert full["eval_args"][key] == ours[key], key
+    assert ours["split"] == {"LS": "valid_and_test"} and ours["order"] == "TO"

@@ -11,10 +11,10 @@ def test_trains_with_atjt_or_is_refused_up_front(tmp_path, model):
     trains_or_is_refused(model, tmp_path)
 
 
-def test_the_readme_lists_what_the_tests_find():
+def test_the_models_page_lists_what_the_tests_find():
     import recbole.model.context_aware_recommender as context_aware
 
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (REPO_ROOT / "docs" / "models.md").read_text(encoding="utf-8")
     for family, module in (("Sequential", sequential), ("Context-aware", context_aware)):
         trained = [m for m in recbole_models(module) if m not in REFUSED_MODELS]
         assert f"- {family}, trained ({len(trained)}): {', '.join(trained)}\n" in readme

@@ -6,7 +6,7 @@ import pytest
 from conftest import TINY
 
 from recbole_atjt import run
-from recbole_atjt.detection import describe, roc_auc
+from recbole_atjt.detection import describe, noise_detection, roc_auc
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.noise import inject
 from recbole_atjt.paths import BUNDLED_DATA_DIR
@@ -83,6 +83,23 @@ def test_roc_auc_matches_hand_computation():
     positive = np.array([1, 0, 1, 0, 0])
     # pairs (pos, neg): (0.9 > all 3) = 3; (0.8 vs 0.8 tie = 0.5, > 0.3, > 0.1) = 2.5 -> 5.5 / 6
     assert roc_auc(scores, positive) == pytest.approx(5.5 / 6)
+    assert np.isnan(roc_auc(scores, np.ones(5))) and np.isnan(roc_auc(scores, np.zeros(5)))
+
+
+def test_detection_figures_match_hand_computation():
+    weights = np.array([0.3, 0.2, 0.5, 0.6, 0.1])
+    share = np.array([0, 0.5, 0, 0.25, 0])  # share of injected items in each history
+    target_noisy = np.array([0, 0, 0, 0, 1])  # the last sequence's target was injected
+    figures = noise_detection(weights, share, target_noisy, lengths=np.full(5, 3))
+    # histories with a clean target: noisy {1, 3} scored 1-w = 0.8, 0.4; clean {0, 2}: 0.7, 0.5
+    # pairs won by the noisy one: 0.8 > 0.7, 0.8 > 0.5; 0.4 wins none -> 2 / 4
+    assert figures["auc"] == pytest.approx(0.5)
+    assert figures["length_matched_auc"] == pytest.approx(0.5)  # one length: one bucket
+    # injected target (1 - 0.1 = 0.9) against the clean sequences (0.7, 0.5): both won
+    assert figures["target_auc"] == pytest.approx(1.0)
+    assert figures["noisy"] == pytest.approx({"n": 2, "mean": 0.4, "std": 0.2})
+    assert figures["clean"] == pytest.approx({"n": 2, "mean": 0.4, "std": 0.1})
+    assert figures["target_injected"] == pytest.approx({"n": 1, "mean": 0.1, "std": 0.0})
 
 
 def test_run_on_noisy_data_reports_detection(toy):

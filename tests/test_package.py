@@ -96,3 +96,31 @@ def test_the_commit_is_recorded_for_a_checkout_and_not_for_an_installed_copy(tmp
     # a package outside any checkout, or in a subfolder of one (an installed copy)
     assert code_version(tmp_path / "recbole_atjt") is None
     assert code_version(REPO_ROOT / "tests" / "recbole_atjt") is None
+
+
+def _python(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+def test_importing_the_package_loads_neither_torch_nor_recbole():
+    code = "import sys, recbole_atjt.noise; print(sorted({'torch', 'recbole'} & set(sys.modules)))"
+    assert _python(code) == "[]"
+    assert _python("import recbole_atjt; print(recbole_atjt.run.__module__)") == (
+        "recbole_atjt.quick_start"
+    )
+
+
+def test_no_model_is_built_with_recbole_s_anomaly_mode_on():
+    """RecBole's sine.py switches autograd anomaly detection on when its models are imported
+    (a severalfold slow-down): building a model through us switches it off, whoever imported
+    RecBole's models first."""
+    code = """
+import torch, recbole.model.sequential_recommender
+from recbole_atjt.pretrain import model_class
+assert torch.is_anomaly_enabled()
+model_class({"model": "SINE"})
+print(torch.is_anomaly_enabled())
+"""
+    assert _python(code) == "False"

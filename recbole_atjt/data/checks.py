@@ -14,6 +14,11 @@ from recbole_atjt.errors import ATJTError
 FEATURE_TYPES = ("token", "token_seq", "float", "float_seq")
 
 
+def field_names(header: list[str]) -> list[str]:
+    """The field names of an atomic header's columns (``name:type`` -> ``name``)."""
+    return [column.partition(":")[0] for column in header]
+
+
 def _header(path: str, line: str, separator: str) -> list[tuple[str, str]]:
     columns = []
     for column in line.rstrip("\r\n").split(separator):

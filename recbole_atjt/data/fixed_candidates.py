@@ -1,4 +1,4 @@
-"""Evaluation candidates drawn once and reused (README, "Evaluation protocol").
+"""Evaluation candidates drawn once and reused (docs/experiments.md, "Evaluation protocol").
 
 Stock RecBole redraws the 100 sampled negatives of every user on every
 evaluation pass from the global RNG, so two epochs or two methods are scored on

@@ -15,19 +15,14 @@ from functools import partial
 from typing import Any
 
 import torch
-from recbole.trainer import Trainer
-from recbole.utils import EvaluatorType, set_color
+from recbole.utils import set_color
 
-from recbole_atjt.compat import Collector, load_checkpoint, trusted_torch_load
+from recbole_atjt.compat import load_checkpoint, trusted_torch_load
 from recbole_atjt.data.groups import GroupedTrainData
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.modes import BEFORE, JOINT, mode
 from recbole_atjt.trainer import resume
-from recbole_atjt.trainer.candidate_scores import (
-    compact_candidate_scores,
-    matches_predict,
-    per_user_scores,
-)
+from recbole_atjt.trainer.candidate_scores import SampledCandidateEvaluation
 from recbole_atjt.trainer.denoiser import Denoiser
 from recbole_atjt.trainer.loss_denoising import rce_weights, tce_drop_rate, tce_weights
 from recbole_atjt.trainer.per_sequence_loss import (
@@ -56,12 +51,11 @@ class StepTogether:
             optimizer.step()
 
 
-class ATJTTrainer(Trainer):
+class ATJTTrainer(SampledCandidateEvaluation):
     """Trains an unchanged RecBole model with sequence weights from noise recognizers."""
 
     def __init__(self, config: Any, model: torch.nn.Module) -> None:
         super().__init__(config, model)
-        self.eval_collector = Collector(config)
         self.mode = mode(config["denoise"])
         self.alpha: float = config["alpha"]
         self.history_field = config["ITEM_ID_FIELD"] + config["LIST_SUFFIX"]
@@ -78,7 +72,6 @@ class ATJTTrainer(Trainer):
         self._train_data = None
         self._epoch = self._batch = 0
         self._last_parts: dict[str, torch.Tensor] = {}
-        self._encode_once: bool | None = None  # decided on the first evaluation batch
 
     # ---- set-up -------------------------------------------------------------
 
@@ -94,7 +87,7 @@ class ATJTTrainer(Trainer):
             self.target_field,
             self.device,
         )
-        self.denoiser = Denoiser(self.config, groups)
+        self.denoiser = Denoiser(self.config, groups, self._build_optimizer)
         if self._resumed_denoiser is not None:
             self.denoiser.restore(self._resumed_denoiser)
 
@@ -311,27 +304,6 @@ class ATJTTrainer(Trainer):
     def evaluate(self, eval_data, load_best_model=True, model_file=None, show_progress=False):
         with trusted_torch_load():
             return super().evaluate(eval_data, load_best_model, model_file, show_progress)
-
-    def _neg_sample_batch_eval(self, batched_data):
-        """Scores of sampled candidates, ranked over the candidates only; a sequential model
-        encodes each user's sequence once instead of once per candidate."""
-        if self.config["eval_type"] != EvaluatorType.RANKING or self.eval_collector.register.need(
-            "rec.items"
-        ):
-            return super()._neg_sample_batch_eval(batched_data)
-        interaction, row_idx, positive_u, positive_i = batched_data
-        interaction, rows = interaction.to(self.device), row_idx.to(self.device)
-        items = interaction[self.config["ITEM_ID_FIELD"]]
-        if self._encode_once is None:
-            self._encode_once = matches_predict(self.model, interaction, rows, items)
-        if self._encode_once:
-            scores = per_user_scores(self.model, interaction, rows)
-        else:
-            interaction, scores, positive_u, positive_i = super()._neg_sample_batch_eval(
-                batched_data
-            )
-        scores, positive_i = compact_candidate_scores(scores, rows, items, positive_u, positive_i)
-        return interaction, scores, positive_u, positive_i
 
 
 def _add(total, loss):

@@ -14,13 +14,17 @@ RecBole also scores a sequential model's candidates with ``predict``, one row
 per (user, candidate): the sequence encoder runs 101 times per user. Where the
 model has ``full_sort_predict``, ``per_user_scores`` encodes each user's
 sequence once and reads the candidates' scores from its row
-(``ATJTTrainer`` checks on its first batch that they match ``predict``).
+(``SampledCandidateEvaluation`` checks on its first batch that they match ``predict``).
 """
 
 from __future__ import annotations
 
 import torch
 from recbole.model.abstract_recommender import AbstractRecommender, SequentialRecommender
+from recbole.trainer import Trainer
+from recbole.utils import EvaluatorType
+
+from recbole_atjt.compat import Collector
 
 
 def per_user_scores(model, interaction, row_idx: torch.Tensor) -> torch.Tensor:
@@ -70,3 +74,34 @@ def compact_candidate_scores(
     compact[rows, columns] = scores[rows, cand_items]
     positive_keys = positive_u.to(device) * n_items + positive_i.to(device)
     return compact, columns[torch.searchsorted(keys, positive_keys)].to(positive_i.device)
+
+
+class SampledCandidateEvaluation(Trainer):
+    """RecBole's ``Trainer`` with sampled-candidate evaluation on the compact score matrix
+    (and each sequence encoded once where the model allows); training is untouched."""
+
+    def __init__(self, config, model) -> None:
+        super().__init__(config, model)
+        self.eval_collector = Collector(config)  # RecBole's, moving only tensors to the CPU
+        self._encode_once: bool | None = None  # decided on the first evaluation batch
+
+    def _neg_sample_batch_eval(self, batched_data):
+        """Scores of sampled candidates, ranked over the candidates only; a sequential model
+        encodes each user's sequence once instead of once per candidate."""
+        if self.config["eval_type"] != EvaluatorType.RANKING or self.eval_collector.register.need(
+            "rec.items"
+        ):
+            return super()._neg_sample_batch_eval(batched_data)
+        interaction, row_idx, positive_u, positive_i = batched_data
+        interaction, rows = interaction.to(self.device), row_idx.to(self.device)
+        items = interaction[self.config["ITEM_ID_FIELD"]]
+        if self._encode_once is None:
+            self._encode_once = matches_predict(self.model, interaction, rows, items)
+        if self._encode_once:
+            scores = per_user_scores(self.model, interaction, rows)
+        else:
+            interaction, scores, positive_u, positive_i = super()._neg_sample_batch_eval(
+                batched_data
+            )
+        scores, positive_i = compact_candidate_scores(scores, rows, items, positive_u, positive_i)
+        return interaction, scores, positive_u, positive_i

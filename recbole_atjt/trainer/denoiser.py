@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -16,13 +17,6 @@ from recbole_atjt.detection import roc_auc
 from recbole_atjt.model.recognizer import NoiseRecognizer
 from recbole_atjt.modes import CONFIGURED, MEAN_CLIPPED, mode
 
-OPTIMIZERS = {
-    "adagrad": torch.optim.Adagrad,
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-    "rmsprop": torch.optim.RMSprop,
-}
 TINY_MEAN = 1e-12  # a batch whose weights all underflow to 0 is not divided by 0
 LOSS_AVERAGE_DECAY = 0.9  # alpha_scale: loss, moving average of the per-row loss over batches
 
@@ -46,9 +40,19 @@ def normalised(
 
 
 class Denoiser(nn.Module):
-    """Recognizer g_k per group k; g_k's auxiliary batches never come from group k."""
+    """Recognizer g_k per group k; g_k's auxiliary batches never come from group k.
 
-    def __init__(self, config: Any, data: GroupedTrainData) -> None:
+    ``build_optimizer`` is RecBole's ``Trainer._build_optimizer`` (``params``, ``learner``,
+    ``learning_rate``, ``weight_decay``); without it the recognizers only score (no
+    optimizers: inspecting a saved run).
+    """
+
+    def __init__(
+        self,
+        config: Any,
+        data: GroupedTrainData,
+        build_optimizer: Callable[..., torch.optim.Optimizer] | None = None,
+    ) -> None:
         super().__init__()
         self.config = config
         self.data = data
@@ -58,7 +62,10 @@ class Denoiser(nn.Module):
         self.corruption_target: str = config["corruption_target"]
         self.recognizer_mode: str = config["recognizer_mode"]
         self.recognizers = nn.ModuleList(self._new_recognizer() for _ in data.groups)
-        self.optimizers = [self._new_optimizer(g) for g in self.recognizers]
+        self.build_optimizer = build_optimizer
+        self.optimizers = (
+            [self._new_optimizer(g) for g in self.recognizers] if build_optimizer else []
+        )
         self.generator = torch.Generator(device=config["device"]).manual_seed(config["seed"])
         self.pretrained = False
         self.pretraining: list[dict[str, Any]] = []  # dnr: held-out AUC per pass, per recognizer
@@ -68,8 +75,12 @@ class Denoiser(nn.Module):
         return NoiseRecognizer.from_config(self.config, self.data.n_items).to(self.config["device"])
 
     def _new_optimizer(self, g: nn.Module) -> torch.optim.Optimizer:
-        optimizer = OPTIMIZERS[self.config["noise_optimizer"]]
-        return optimizer(g.parameters(), lr=self.config["noise_learning_rate"])
+        return self.build_optimizer(
+            params=g.parameters(),
+            learner=self.config["noise_optimizer"],
+            learning_rate=self.config["noise_learning_rate"],
+            weight_decay=0.0,
+        )
 
     @property
     def n_groups(self) -> int:
