@@ -10,7 +10,7 @@ from recbole_atjt.errors import ATJTError
 from recbole_atjt.experiments import diagnosis as dg
 from recbole_atjt.experiments.__main__ import main
 from recbole_atjt.experiments.design import ALPHA_ROWS, DIAGNOSIS_ROWS
-from recbole_atjt.experiments.runner import RUN_FORMAT, _slug
+from recbole_atjt.experiments.runner import RUN_FORMAT, Setting, _slug
 
 
 def _tables(text: str) -> list[dict[str, list[str]]]:
@@ -85,10 +85,14 @@ def _fake_run(calls: list):
     return run
 
 
+def _setting(out, work, seeds: list[int]) -> Setting:
+    return Setting(DATASET, seeds, "smoke", str(out), work_dir=str(work))
+
+
 def test_stages_choose_on_validation_and_the_page_shows_the_stored_runs(tmp_path):
     out, work, calls = tmp_path / "results", tmp_path / "work", []
-    kwargs = {"work_dir": str(work), "models": ("DCN", "SASRec"), "run_fn": _fake_run(calls)}
-    d = dg.run_diagnosis(DATASET, [2020, 2021], "smoke", str(out), **kwargs)
+    kwargs = {"models": ("DCN", "SASRec"), "run_fn": _fake_run(calls)}
+    d = dg.run_diagnosis(_setting(out, work, [2020, 2021]), **kwargs)
     a20 = ALPHA_ROWS[-1]
     assert set(d.alphas.values()) == {a20}
     # alpha=20 and corruption_target=target tie on validation: the design's order decides
@@ -104,11 +108,11 @@ def test_stages_choose_on_validation_and_the_page_shows_the_stored_runs(tmp_path
     assert stored["run_key"]["noise"] == 0.2 and stored["run_key"]["format"] == RUN_FORMAT
 
     # a second command finds every run stored, and chooses the same
-    again = dg.run_diagnosis(DATASET, [2020, 2021], "smoke", str(out), **kwargs)
+    again = dg.run_diagnosis(_setting(out, work, [2020, 2021]), **kwargs)
     assert len(calls) == 80 and again.chosen == d.chosen
 
     page_path = out / "diagnosis" / f"{DATASET}.md"
-    dg.write_diagnosis_page(str(page_path), DATASET, d, "smoke", "epochs: 1", 60.0, {})
+    dg.write_diagnosis_page(str(page_path), d, _setting(out, work, d.seeds), 60.0)
     page = page_path.read_text()
     assert "Selection uses validation only" in page and "budget: `smoke`" in page
     assert f"`{a20}` (best validation NDCG@5" in page
@@ -179,8 +183,8 @@ def test_diagnosis_command_end_to_end(tmp_path):
 def _store_fake_runs(tmp_path) -> tuple:
     """A complete fake store of DCN over two seeds; (out, work, runs folder, calls)."""
     out, work, calls = tmp_path / "results", tmp_path / "work", []
-    kwargs = {"work_dir": str(work), "models": ("DCN",), "run_fn": _fake_run(calls)}
-    dg.run_diagnosis(DATASET, [2020, 2021], "smoke", str(out), **kwargs)
+    kwargs = {"models": ("DCN",), "run_fn": _fake_run(calls)}
+    dg.run_diagnosis(_setting(out, work, [2020, 2021]), **kwargs)
     return out, work, out / "diagnosis" / "runs" / DATASET, calls
 
 
@@ -284,17 +288,17 @@ def test_a_run_that_stops_is_stored_as_failed_and_shown_so(tmp_path):
             raise ATJTError("non-finite sequence weights at epoch 0, batch 61; allowed: finite")
         return fake(model, dataset, config_files, settings)
 
-    kwargs = {"work_dir": str(work), "models": ("DCN",), "run_fn": diverging}
-    d = dg.run_diagnosis(DATASET, [2020], "smoke", str(out), **kwargs)
+    kwargs = {"models": ("DCN",), "run_fn": diverging}
+    d = dg.run_diagnosis(_setting(out, work, [2020]), **kwargs)
     row = "atjt weight_norm=batch_mean"
     failed = [r for (key, _), r in d.results.items() if key.startswith(f"{row}|")]
     assert len(failed) == 2 and all("non-finite" in r["failed"] for r in failed)
     assert row not in d.chosen["DCN"]  # a failed run is never chosen
     page = tmp_path / "page.md"
-    dg.write_diagnosis_page(str(page), DATASET, d, "smoke", "epochs: 1\n", 1.0, {})
+    dg.write_diagnosis_page(str(page), d, _setting(out, work, d.seeds), 1.0)
     text = page.read_text(encoding="utf-8")
     assert f"| {row} | failed |" in text
     assert f"- {row}, clean: non-finite sequence weights" in text
     n_calls = len(calls)
-    dg.run_diagnosis(DATASET, [2020], "smoke", str(out), **kwargs)  # stored: not retried
+    dg.run_diagnosis(_setting(out, work, [2020]), **kwargs)  # stored: not retried
     assert len(calls) == n_calls

@@ -7,7 +7,7 @@ from conftest import DATASET, experiment_args
 
 from recbole_atjt.experiments.__main__ import main
 from recbole_atjt.experiments.design import Cell
-from recbole_atjt.experiments.runner import RUN_FORMAT, run_cells, run_key
+from recbole_atjt.experiments.runner import RUN_FORMAT, Setting, run_cells, run_key
 
 
 def _rows(page: str) -> list[str]:
@@ -136,13 +136,13 @@ def test_runs_of_older_code_are_never_reused_nor_mixed_into_a_page(tmp_path):
         return {"test": {"ndcg@5": 0.1}}
 
     # another experiment's cell with that identity trains again instead of copying the old run
-    args = (DATASET, [2020], "smoke", str(out))
-    results = run_cells("table4", [cell], *args, work_dir=str(tmp_path / "w"), run_fn=fake)
+    setting = Setting(DATASET, [2020], "smoke", str(out), work_dir=str(tmp_path / "w"))
+    results = run_cells("table4", [cell], setting, run_fn=fake)
     assert len(calls) == 1 and "reused_from" not in results[(cell.key, 2020)]
     assert results[(cell.key, 2020)]["run_key"]["format"] == RUN_FORMAT
     # the page holding the old run refuses to mix a new one in
     with pytest.raises(SystemExit, match=r"other settings \(budget 'smoke'.*run format None, now"):
-        run_cells("table5", [cell], *args, work_dir=str(tmp_path / "w"), run_fn=fake)
+        run_cells("table5", [cell], setting, run_fn=fake)
     assert len(calls) == 1
 
 

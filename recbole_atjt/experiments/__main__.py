@@ -24,7 +24,7 @@ from recbole_atjt.experiments.design import (
 from recbole_atjt.experiments.diagnosis import run_diagnosis, write_diagnosis_page
 from recbole_atjt.experiments.leaderboard import write_leaderboard
 from recbole_atjt.experiments.report import write_page
-from recbole_atjt.experiments.runner import budget_file, run_cells
+from recbole_atjt.experiments.runner import Setting, budget_file, run_cells
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,10 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {write_leaderboard(args.out)}")
         return 0
     seeds = [2020 + s for s in range(args.seeds)]
-    with open(budget_file(args.budget), encoding="utf-8") as f:
-        budget_text = f.read()
+    budget_file(args.budget)  # an unknown budget stops here, naming the ones there are
     if args.name == "diagnosis":
-        return _diagnosis(args, seeds, budget_text, extra)
+        return _diagnosis(args, seeds, extra)
     cells = (
         table2(tuple(args.models or PAPER_MODELS))
         if args.name == "table2"
@@ -86,54 +85,30 @@ def main(argv: list[str] | None = None) -> int:
     )
     for dataset in args.datasets:
         started = time.time()
-        results = run_cells(
-            args.name,
-            cells,
-            dataset,
-            seeds,
-            args.budget,
-            args.out,
-            args.data_path,
-            args.work_dir,
-            extra,
-        )
+        setting = _setting(args, dataset, seeds, extra)
+        results = run_cells(args.name, cells, setting)
         page = f"{args.out}/{args.name}/{dataset}.md"
-        write_page(
-            page,
-            args.name,
-            dataset,
-            cells,
-            results,
-            seeds,
-            args.budget,
-            budget_text,
-            time.time() - started,
-            extra,
-        )
+        write_page(page, args.name, cells, results, setting, time.time() - started)
         print(f"wrote {page}")
     write_leaderboard(args.out)
     return 0
 
 
-def _diagnosis(args: argparse.Namespace, seeds: list[int], budget_text: str, extra: dict) -> int:
+def _setting(args: argparse.Namespace, dataset: str, seeds: list[int], extra: dict) -> Setting:
+    return Setting(dataset, seeds, args.budget, args.out, args.data_path, args.work_dir, extra)
+
+
+def _diagnosis(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
     models = tuple(args.models or DIAGNOSIS_MODELS)
     for dataset in args.datasets:
         started = time.time()
+        setting = _setting(args, dataset, seeds, extra)
         d = run_diagnosis(
-            dataset,
-            seeds,
-            args.budget,
-            args.out,
-            args.data_path,
-            args.work_dir,
-            extra,
-            models=models,
-            rows=tuple(args.rows),
-            stored_only=args.stored_only,
+            setting, models=models, rows=tuple(args.rows), stored_only=args.stored_only
         )
         page = f"{args.out}/diagnosis/{dataset}.md"
         seconds = None if args.stored_only else time.time() - started
-        write_diagnosis_page(page, dataset, d, args.budget, budget_text, seconds, extra)
+        write_diagnosis_page(page, d, setting, seconds)
         partial = f" ({len(d.results)} of {d.planned_runs} planned runs stored)"
         print(f"wrote {page}" + (partial if args.stored_only else ""))
     write_leaderboard(args.out)

@@ -17,7 +17,6 @@ row might have won).
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import os
@@ -46,7 +45,14 @@ from recbole_atjt.experiments.report import (
     paired_difference,
     setting_lines,
 )
-from recbole_atjt.experiments.runner import _check_stored, _identity, _slug, run_cells, run_key
+from recbole_atjt.experiments.runner import (
+    Setting,
+    _check_stored,
+    _identity,
+    _slug,
+    run_cells,
+    run_key,
+)
 
 NAME = "diagnosis"
 CONFIRMED = 2  # rows confirmed besides base and atjt
@@ -145,29 +151,23 @@ def planned_run_count(models: tuple[str, ...], rows: tuple[str, ...], seeds: lis
     return len(models) * len(DIAGNOSIS_COLUMNS) * per_column
 
 
-def stored_runs(
-    cells: list[Cell],
-    seeds: list[int],
-    dataset: str,
-    budget: str,
-    out_dir: str,
-    extra: dict[str, Any] | None = None,
-) -> dict[tuple[str, int], dict]:
+def stored_runs(cells: list[Cell], setting: Setting) -> dict[tuple[str, int], dict]:
     """The stored run of every (cell key, seed) that has one under
     ``<out_dir>/diagnosis/runs/<dataset>/``; trains, claims and writes nothing. A file that
     does not parse (a command is writing it) counts as not stored; a run of other settings
     is refused as ``run_cells`` refuses it."""
+    dataset, out_dir = setting.dataset, setting.out_dir
     store = os.path.join(out_dir, NAME, "runs", dataset)
     results = {}
     for cell in cells:
-        for seed in seeds:
+        for seed in setting.seeds:
             path = os.path.join(store, f"{_slug(cell.key)}-seed{seed}.json")
             try:
                 with open(path, encoding="utf-8") as f:
                     stored = json.load(f)
             except (FileNotFoundError, json.JSONDecodeError):
                 continue
-            key = run_key(cell, dataset, budget, seed, extra)
+            key = run_key(cell, dataset, setting.budget, seed, setting.extra)
             if stored.get("run_key") is None or _identity(stored["run_key"]) != _identity(key):
                 _check_stored(path, key, out_dir)  # raises with the settings of both
             results[(cell.key, seed)] = stored
@@ -184,13 +184,7 @@ def _target_cells(model: str, column: str, noise: float, winner: str, rows) -> l
 
 
 def run_diagnosis(
-    dataset: str,
-    seeds: list[int],
-    budget: str,
-    out_dir: str,
-    data_path: str | None = None,
-    work_dir: str = "saved/experiment-data",
-    extra: dict[str, Any] | None = None,
+    setting: Setting,
     models: tuple[str, ...] = DIAGNOSIS_MODELS,
     rows: tuple[str, ...] = DIAGNOSIS_ROWS,
     run_fn: Callable[..., dict] | None = None,
@@ -198,23 +192,13 @@ def run_diagnosis(
 ) -> Diagnosis:
     """Run (or load) the three stages on one dataset; with ``stored_only``, only load what
     is stored, leaving pending each choice that lacks a stored input."""
-    if stored_only:
-        run = functools.partial(
-            stored_runs, dataset=dataset, budget=budget, out_dir=out_dir, extra=extra
-        )
-    else:
-        run = functools.partial(
-            run_cells,
-            NAME,
-            dataset=dataset,
-            budget=budget,
-            out_dir=out_dir,
-            data_path=data_path,
-            work_dir=work_dir,
-            extra=extra,
-            run_fn=run_fn,
-            keep_failures=True,
-        )
+
+    def run(cells: list[Cell], seeds: list[int]) -> dict[tuple[str, int], dict]:
+        if stored_only:
+            return stored_runs(cells, setting.with_seeds(seeds))
+        return run_cells(NAME, cells, setting.with_seeds(seeds), run_fn, keep_failures=True)
+
+    seeds = setting.seeds
     first = seeds[:1]
     planned = planned_rows(rows)
     stage1 = diagnosis_screening(models, rows)
@@ -530,10 +514,9 @@ def _stored_time(line: str) -> str:
     return f"{head}; written from stored runs" if took else line
 
 
-def header(
-    d: Diagnosis, dataset: str, budget, budget_text, seconds: float | None, extra
-) -> list[str]:
+def header(d: Diagnosis, setting: Setting, seconds: float | None) -> list[str]:
     """The setting, as on every experiment page; ``seconds`` None: written from stored runs."""
+    dataset = setting.dataset
     runs = list(d.results.values())
     stats = {
         col: next(
@@ -543,16 +526,16 @@ def header(
         for col, _ in DIAGNOSIS_COLUMNS
     }
     seeds = ", ".join(map(str, d.seeds))
-    setting = setting_lines(
-        budget,
-        budget_text,
-        extra,
+    lines = setting_lines(
+        setting.budget,
+        setting.budget_text,
+        setting.extra,
         f"{stats[CLEAN] or dataset}; 20% injected copy (seed {d.seeds[0]}): {stats[NOISY] or '-'}",
         runs,
         0.0 if seconds is None else seconds,
     )
     if seconds is None:
-        setting = [_stored_time(line) for line in setting]
+        lines = [_stored_time(line) for line in lines]
     return [
         f"# diagnosis on {dataset}",
         "",
@@ -565,26 +548,19 @@ def header(
         "",
         SELECTION_TEXT,
         "",
-        *setting,
+        *lines,
     ]
 
 
-def write_diagnosis_page(
-    path: str,
-    dataset: str,
-    d: Diagnosis,
-    budget: str,
-    budget_text: str,
-    seconds: float | None,
-    extra: dict[str, Any],
-) -> None:
+def write_diagnosis_page(path: str, d: Diagnosis, setting: Setting, seconds: float | None) -> None:
     """``results/diagnosis/<dataset>.md`` and its PNGs beside it; ``seconds`` None for a page
     written from stored runs. A plot skips the rows without runs; a model without any gets
     none."""
     from recbole_atjt.experiments.diagnosis_plots import plot_screening, plot_weights
 
+    dataset = setting.dataset
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    lines = [*header(d, dataset, budget, budget_text, seconds, extra), "## Rows", ""]
+    lines = [*header(d, setting, seconds), "## Rows", ""]
     lines += rows_table(d)
     stem = os.path.splitext(path)[0]
     for model in d.models:

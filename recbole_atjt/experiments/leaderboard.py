@@ -7,9 +7,8 @@ import json
 import os
 import re
 
-from recbole_atjt.experiments.design import NOISE_RATIOS, REPLACE_COUNTS
-from recbole_atjt.experiments.report import NOT_RUN
-from recbole_atjt.experiments.runner import RUN_FORMAT
+from recbole_atjt.experiments.design import NOISE_RATIOS, PAPER_MODELS, REPLACE_COUNTS
+from recbole_atjt.experiments.runner import RUN_FORMAT, budget_file
 from recbole_atjt.paths import PACKAGE_DIR
 
 ORDER = ("diagnosis", "table2", "table4", "fig4", "table3", "table5", "robustness")
@@ -44,12 +43,24 @@ def coverage(out: str) -> list[str]:
     return [*lines, ""]
 
 
+def _stored_runs(page: str) -> list[dict]:
+    """The run records behind a page (``<experiment>/runs/<dataset>/*.json``)."""
+    dataset = os.path.splitext(os.path.basename(page))[0]
+    runs = []
+    for path in sorted(glob.glob(os.path.join(os.path.dirname(page), "runs", dataset, "*.json"))):
+        with open(path, encoding="utf-8") as f:
+            runs.append(json.load(f))
+    return runs
+
+
 def _page_cell(page: str, out: str) -> str:
-    """A link to the page, with the models it lacks (Table 2 run for some models only)."""
-    with open(page, encoding="utf-8") as f:
-        lacking = re.search(rf"^{re.escape(NOT_RUN)}(.*) \(of", f.read(), flags=re.M)
+    """A link to the page, with the paper's models its runs lack (Table 2 run for some)."""
     link = f"[page]({os.path.relpath(page, out)})"
-    return f"{link} ({lacking.group(1)} not run)" if lacking else link
+    if os.path.basename(os.path.dirname(page)) != "table2":
+        return link
+    ran = {run.get("model") for run in _stored_runs(page)}
+    lacking = [m for m in PAPER_MODELS if m not in ran]
+    return f"{link} ({', '.join(lacking)} not run)" if lacking else link
 
 
 def datasets_table(out: str) -> list[str]:
@@ -77,11 +88,14 @@ def digest(page_body: str) -> str:
 
 
 def _budget_files(out: str) -> list[str]:
-    names = set()
-    for page in glob.glob(os.path.join(out, "*", "*.md")):
-        with open(page, encoding="utf-8") as f:
-            names.update(re.findall(r"\(`(properties/budgets/\w+\.yaml)`\)", f.read()))
-    return sorted(names)
+    """The budget files the stored runs trained with."""
+    budgets = set()
+    for path in glob.glob(os.path.join(out, "*", "runs", "*", "*.json")):
+        with open(path, encoding="utf-8") as f:
+            budget = (json.load(f).get("run_key") or {}).get("budget")
+        if budget:
+            budgets.add(os.path.relpath(budget_file(budget), PACKAGE_DIR))
+    return sorted(budgets)
 
 
 EARLIER_CODE = (
@@ -95,12 +109,7 @@ EARLIER_CODE = (
 
 def _older_code(page: str) -> bool:
     """Whether any stored run behind the page was trained before the current run format."""
-    dataset = os.path.splitext(os.path.basename(page))[0]
-    for path in glob.glob(os.path.join(os.path.dirname(page), "runs", dataset, "*.json")):
-        with open(path, encoding="utf-8") as f:
-            if (json.load(f).get("run_key") or {}).get("format") != RUN_FORMAT:
-                return True
-    return False
+    return any((run.get("run_key") or {}).get("format") != RUN_FORMAT for run in _stored_runs(page))
 
 
 def write_leaderboard(out: str) -> str:

@@ -223,19 +223,9 @@ def setting_lines(
     ]
 
 
-def write_page(
-    path: str,
-    name: str,
-    dataset: str,
-    cells,
-    results,
-    seeds,
-    budget: str,
-    budget_text: str,
-    seconds: float,
-    extra: dict[str, Any],
-) -> None:
-    """``results/<name>/<dataset>.md``."""
+def write_page(path: str, name: str, cells, results, setting, seconds: float) -> None:
+    """``results/<name>/<dataset>.md``: the cells' ``results`` of one ``Setting``."""
+    dataset, seeds = setting.dataset, setting.seeds
     runs = list(results.values())
     stats = runs[0].get("dataset_stats", {})
     lines = [
@@ -248,9 +238,9 @@ def write_page(
         "unstated); this page re-runs its design under our protocol.",
         "",
         *setting_lines(
-            budget,
-            budget_text,
-            extra,
+            setting.budget,
+            setting.budget_text,
+            setting.extra,
             str(stats or dataset),
             runs,
             seconds,

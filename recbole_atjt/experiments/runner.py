@@ -18,6 +18,7 @@ are written under ``work_dir`` (never into the results).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import glob
 import json
@@ -39,6 +40,30 @@ from recbole_atjt.noise import inject
 from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, RECBOLE_DATA_DIR
 from recbole_atjt.run_dir import code_version
 from recbole_atjt.validation import RULES
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """What every run of one experiment on one dataset shares: the seeds, the budget, the
+    extra ``--key=value`` settings, and where runs are stored (``out_dir``), trained
+    (``work_dir``) and read from (``data_path``)."""
+
+    dataset: str
+    seeds: list[int]
+    budget: str
+    out_dir: str
+    data_path: str | None = None
+    work_dir: str = "saved/experiment-data"
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def with_seeds(self, seeds: list[int]) -> Setting:
+        return dataclasses.replace(self, seeds=list(seeds))
+
+    @property
+    def budget_text(self) -> str:
+        """The budget file's text, as the pages quote it."""
+        with open(budget_file(self.budget), encoding="utf-8") as f:
+            return f.read()
 
 
 def machine(settings: dict[str, Any]) -> str:
@@ -178,17 +203,11 @@ def _finished_runs(out_dir: str, dataset: str) -> dict[str, str]:
 def run_cells(
     name: str,
     cells: list[Cell],
-    dataset: str,
-    seeds: list[int],
-    budget: str,
-    out_dir: str,
-    data_path: str | None = None,
-    work_dir: str = "saved/experiment-data",
-    extra: dict[str, Any] | None = None,
+    setting: Setting,
     run_fn: Callable[..., dict] | None = None,
     keep_failures: bool = False,
 ) -> dict[tuple[str, int], dict]:
-    """Results of every (cell key, seed), running what is missing.
+    """Results of every (cell key, seed of the setting), running what is missing.
 
     With ``keep_failures`` a run that stops with an ``ATJTError`` (non-finite weights, say) is
     stored with its message under ``failed`` instead of ending the command.
@@ -199,20 +218,30 @@ def run_cells(
     from recbole_atjt.quick_start import run
 
     run_fn = run_fn or run
+    dataset, budget, out_dir, extra = (
+        setting.dataset,
+        setting.budget,
+        setting.out_dir,
+        setting.extra,
+    )
     store = os.path.join(out_dir, name, "runs", dataset)
     os.makedirs(store, exist_ok=True)
     results: dict[tuple[str, int], dict] = {}
-    grid = [(c, s) for c in cells for s in seeds]
+    grid = [(c, s) for c in cells for s in setting.seeds]
     paths = {(c.key, s): os.path.join(store, f"{_slug(c.key)}-seed{s}.json") for c, s in grid}
     for cell, seed in grid:
         _check_stored(paths[(cell.key, seed)], run_key(cell, dataset, budget, seed, extra), out_dir)
 
     def train(cell: Cell, seed: int, key: dict, finished: dict[str, str], label: str) -> dict:
         started = time.time()
-        folders = os.path.join(work_dir, "runs", name, dataset, f"{_slug(cell.key)}-seed{seed}")
+        folders = os.path.join(
+            setting.work_dir, "runs", name, dataset, f"{_slug(cell.key)}-seed{seed}"
+        )
         interrupted = _interrupted_run(folders)
         print(f"{label}: resuming {interrupted}" if interrupted else label, flush=True)
-        run_dataset, run_path = _dataset_for(cell, dataset, data_path, work_dir, seed)
+        run_dataset, run_path = _dataset_for(
+            cell, dataset, setting.data_path, setting.work_dir, seed
+        )
         settings = {**(extra or {}), **cell.overrides, "seed": seed, "run_dir": folders}
         if run_path:
             settings["data_path"] = run_path
