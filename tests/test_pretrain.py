@@ -33,6 +33,31 @@ def test_pretraining_is_the_same_whatever_our_keys_say(tmp_path):
     assert not all(torch.equal(base[k], other[k]) for k in base)
 
 
+def test_pretraining_reads_none_of_the_keys_runs_may_differ_in_and_share_it(tmp_path):
+    """Every config key S3Rec's pretrain stage reads (model, trainer, saving), recorded: none
+    of those the experiments let differ between runs sharing one pretrained model."""
+    from recbole.config import Config
+
+    from recbole_atjt.experiments.runner import PRETRAINING_IGNORES
+
+    config = tiny_config("S3Rec", tmp_path, pretrain_epochs=1, checkpoint_dir=str(tmp_path))
+    init_seed(config["seed"], config["reproducibility"])
+    _, train, _, _ = prepare_data(config)
+    read, original = set(), Config.__getitem__
+
+    def recording(self, key):
+        read.add(key)
+        return original(self, key)
+
+    Config.__getitem__ = recording
+    try:
+        pretrain(config, train, show_progress=False)
+    finally:
+        Config.__getitem__ = original
+    assert {"pretrain_epochs", "learning_rate", "seed"} <= read  # the recording works
+    assert not read & PRETRAINING_IGNORES, sorted(read & PRETRAINING_IGNORES)
+
+
 def test_building_a_model_prints_nothing(tiny, capsys):
     config, train, *_ = tiny("FEARec")  # RecBole's FEARec prints its modes when built
     capsys.readouterr()

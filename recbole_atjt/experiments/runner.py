@@ -9,9 +9,10 @@ model, dataset, budget, seed, injected noise, settings): a cell whose run
 another experiment already made (the base DCN of Table 2, Table 4 and the
 sweeps; ATJT on DCN in Tables 2, 4 and 5) copies that run instead of training
 again, and says so in ``reused_from``. A run of a pretrained model (S3Rec) fine-tunes the pretrained
-model of a finished run that differs from it only in our keys (base and +ATJT
-of one seed) instead of pretraining again: RecBole's pretrain stage reads none
-of them, so the model is the same (``tests/test_pretrain.py``);
+model of a finished run that differs from it only in the keys of
+``PRETRAINING_IGNORES`` (base and +ATJT of one seed) instead of pretraining again:
+RecBole's pretrain stage reads none of them, so the model is the same
+(``tests/test_pretrain.py`` records what it reads);
 ``pretrained_from`` names it. Injected datasets for the robustness experiment
 are written under ``work_dir`` (never into the results).
 """
@@ -27,19 +28,15 @@ import platform
 import re
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from recbole_atjt.config import property_files
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.experiments.claims import claim, holder_text
 from recbole_atjt.experiments.design import Cell
+from recbole_atjt.modes import MODE_SPECIFIC_KEYS
 from recbole_atjt.noise import inject
 from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, RECBOLE_DATA_DIR
 from recbole_atjt.run_dir import code_version
-from recbole_atjt.validation import RULES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,12 +123,11 @@ def run_key(cell: Cell, dataset: str, budget: str, seed: int, extra: dict | None
 
 @functools.cache
 def _defaults(model: str, dataset: str, budget: str) -> dict[str, Any]:
-    """Our settings a run gets when it sets nothing: our properties files, then the budget."""
-    merged: dict[str, Any] = {}
-    for path in (*property_files(model, dataset), Path(budget_file(budget))):
-        if path.is_file():
-            merged.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-    return merged
+    """Every key's value for a run that sets nothing, resolved as the run resolves it
+    (RecBole's properties, ours, then the budget file)."""
+    from recbole_atjt.config import ATJTConfig
+
+    return dict(ATJTConfig(model, dataset, [budget_file(budget)]).final_config_dict)
 
 
 # Seconds between looks at runs another command is training.
@@ -153,9 +149,18 @@ def _identity(key: dict) -> str:
     return json.dumps({**key, "settings": settings}, sort_keys=True)
 
 
+# Keys that only the denoising reads, or only how a run executes: runs that differ in these
+# alone pretrain the same model (tests/test_pretrain.py records every key pretraining reads).
+# Any other key, ours or RecBole's, a new one included, is taken to change pretraining.
+PRETRAINING_IGNORES = frozenset(
+    {"denoise", "fixed_eval_candidates", "loss_attribute", *MODE_SPECIFIC_KEYS, *EXECUTION_ONLY}
+)
+
+
 def _pretraining_identity(key: dict) -> str:
-    """A run key without our keys: runs equal in it have the same pretrained model."""
-    settings = {k: v for k, v in key["settings"].items() if k not in RULES}
+    """A run key without the keys pretraining ignores: runs equal in it have the same
+    pretrained model."""
+    settings = {k: v for k, v in key["settings"].items() if k not in PRETRAINING_IGNORES}
     return _identity({**key, "settings": settings})
 
 
