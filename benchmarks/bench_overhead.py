@@ -10,7 +10,10 @@ drift hits every mode alike. Per mode: the median train seconds per epoch and
 the peak memory of training (CUDA: max allocated during an epoch, in this
 process; CPU: the peak resident set during one epoch, sampled every 5 ms, in a
 fresh process per mode, so that no mode reuses memory another one freed), and
-both as ratios to stock. The last lines read ``ratio <model> <mode> time=<x> rss=<y>``.
+both as ratios to stock; beside the time ratio, the mode's FLOP floor
+(``flops.py``: the recommender's and the recognizers' forward+backward FLOPs per
+sequence) and measured / floor. The last lines read
+``ratio <model> <mode> time=<x> floor=<f> measured/floor=<m> rss=<y>``.
 """
 
 from __future__ import annotations
@@ -84,6 +87,18 @@ def build(model: str, dataset: str, mode: str, groups: int, settings: dict, trai
 MODE_NAMES = [label for label, _, _ in MODES]
 
 
+def bench_settings(data_path: str, extra: list[str]) -> dict:
+    """Quiet runs of the dataset's users, items and times, plus the ``--key=value`` given."""
+    return {
+        "data_path": data_path,
+        "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
+        "show_progress": False,
+        "state": "WARNING",
+        "checkpoint_dir": tempfile.mkdtemp(prefix="bench-"),
+        **parse_overrides(extra),
+    }
+
+
 def build_mode(model: str, dataset: str, label: str, settings: dict):
     _, mode, trainer_cls = MODES[MODE_NAMES.index(label)]
     groups = 4 if label.endswith("G4") else 2
@@ -105,14 +120,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--memory_of", nargs=2, metavar=("MODEL", "MODE"), help=argparse.SUPPRESS)
     args, extra = p.parse_known_args()
-    settings = {
-        "data_path": args.data_path,
-        "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
-        "show_progress": False,
-        "state": "WARNING",
-        "checkpoint_dir": tempfile.mkdtemp(prefix="bench-"),
-        **parse_overrides(extra),
-    }
+    settings = bench_settings(args.data_path, extra)
     if args.memory_of:  # child: one epoch of one mode, print its peak memory
         model, label = args.memory_of
         config, train, trainer = build_mode(model, args.dataset, label, settings)
@@ -141,15 +149,36 @@ def main() -> None:
         print(
             f"{'mode':<9}{'s/epoch (median)':>18}{'time ratio':>12}{'peak MB':>10}{'mem ratio':>11}"
         )
+        floors = _floors(model, args.dataset, settings)
+        print(
+            f"{'mode':<9}{'s/epoch (median)':>18}{'time ratio':>12}{'FLOP floor':>12}"
+            f"{'measured/floor':>16}{'peak MB':>10}{'mem ratio':>11}"
+        )
         for label in MODE_NAMES:
             med = statistics.median(seconds[label])
+            floor = floors[label]
             print(
-                f"{label:<9}{med:>18.2f}{med / stock_s:>12.2f}{peaks[label] / 2**20:>10.1f}"
+                f"{label:<9}{med:>18.2f}{med / stock_s:>12.2f}{floor:>12.3f}"
+                f"{med / stock_s / floor:>16.2f}{peaks[label] / 2**20:>10.1f}"
                 f"{peaks[label] / peaks['stock']:>11.2f}"
             )
-            ratios.append((model, label, med / stock_s, peaks[label] / peaks["stock"]))
-    for model, label, time_ratio, rss_ratio in ratios:
-        print(f"ratio {model} {label} time={time_ratio:.3f} rss={rss_ratio:.3f}")
+            ratios.append((model, label, med / stock_s, floor, peaks[label] / peaks["stock"]))
+    for model, label, time_ratio, floor, rss_ratio in ratios:
+        print(
+            f"ratio {model} {label} time={time_ratio:.3f} floor={floor:.3f} "
+            f"measured/floor={time_ratio / floor:.3f} rss={rss_ratio:.3f}"
+        )
+
+
+def _floors(model: str, dataset: str, settings: dict) -> dict[str, float]:
+    """Each mode's FLOP floor against stock training (benchmarks/flops.py)."""
+    from flops import floor_ratio, flops_per_sequence
+
+    recommender, recognizer = flops_per_sequence(model, dataset, settings)
+    return {
+        label: floor_ratio(recommender, recognizer, int(label[-1])) if "-G" in label else 1.0
+        for label in MODE_NAMES
+    }
 
 
 if __name__ == "__main__":
