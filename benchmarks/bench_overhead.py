@@ -146,9 +146,6 @@ def main() -> None:
             peaks = {label: fresh_process_peak(model, label) for label in MODE_NAMES}
         stock_s = statistics.median(seconds["stock"])
         print(f"\n{model} on {args.dataset}, {args.epochs} epochs per mode, device {device}")
-        print(
-            f"{'mode':<9}{'s/epoch (median)':>18}{'time ratio':>12}{'peak MB':>10}{'mem ratio':>11}"
-        )
         floors = _floors(model, args.dataset, settings)
         print(
             f"{'mode':<9}{'s/epoch (median)':>18}{'time ratio':>12}{'FLOP floor':>12}"
