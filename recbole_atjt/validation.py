@@ -92,12 +92,19 @@ CHOICE_KEYS = (
 )
 
 
-def validate_atjt_keys(config: Mapping[str, Any]) -> None:
-    """Raise :class:`ATJTError` naming the first invalid key and what it allows."""
-    for key, (is_valid, allowed) in RULES.items():
+def _check_rules(config: Mapping[str, Any], rules: dict, required: bool) -> None:
+    """The first key breaking its rule, as one line; an absent key breaks it if ``required``."""
+    for key, (is_valid, allowed) in rules.items():
+        if key not in config and not required:
+            continue
         value = config[key] if key in config else None
         if key not in config or not is_valid(value):
             raise ATJTError(f"config key '{key}': got {value!r}; allowed: {allowed}")
+
+
+def validate_atjt_keys(config: Mapping[str, Any]) -> None:
+    """Raise :class:`ATJTError` naming the first invalid key and what it allows."""
+    _check_rules(config, RULES, required=True)
     if config["replace_count"] > (config.get("MAX_ITEM_LIST_LENGTH") or config["replace_count"]):
         logging.getLogger().warning(
             f"config key 'replace_count' ({config['replace_count']}) exceeds "
@@ -149,9 +156,7 @@ RECBOLE_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
 
 def validate_recbole_keys(config: Mapping[str, Any]) -> None:
     """Raise :class:`ATJTError` for a RecBole key a run cannot work with."""
-    for key, (is_valid, allowed) in RECBOLE_RULES.items():
-        if key in config and not is_valid(config[key]):
-            raise ATJTError(f"config key '{key}': got {config[key]!r}; allowed: {allowed}")
+    _check_rules(config, RECBOLE_RULES, required=False)
 
 
 # Base-model settings RecBole accepts but then fails on deep inside the model.

@@ -27,7 +27,26 @@ def _braced(values) -> str:
     return "{" + ", ".join(map(str, sorted(values))) + "}"
 
 
-def coverage(out: str) -> list[str]:
+def run_records(out: str) -> dict[tuple[str, str], list[dict]]:
+    """Every stored run record under ``out``, read once, by (experiment, dataset), in path
+    order (``<experiment>/runs/<dataset>/*.json``)."""
+    records: dict[tuple[str, str], list[dict]] = {}
+    for path in sorted(glob.glob(os.path.join(out, "*", "runs", "*", "*.json"))):
+        folder, dataset = os.path.split(os.path.dirname(path))
+        with open(path, encoding="utf-8") as f:
+            records.setdefault((os.path.basename(os.path.dirname(folder)), dataset), []).append(
+                json.load(f)
+            )
+    return records
+
+
+def _page_runs(page: str, records: dict[tuple[str, str], list[dict]]) -> list[dict]:
+    """The run records behind a page (``<experiment>/<dataset>.md``)."""
+    experiment = os.path.basename(os.path.dirname(page))
+    return records.get((experiment, os.path.splitext(os.path.basename(page))[0]), [])
+
+
+def coverage(out: str, records: dict[tuple[str, str], list[dict]]) -> list[str]:
     """Which experiment ran on which dataset: a link per page, 'not run' elsewhere."""
     pages = {name: sorted(glob.glob(os.path.join(out, name, "*.md"))) for name in ORDER}
     datasets = sorted(
@@ -38,39 +57,26 @@ def coverage(out: str) -> list[str]:
     lines = ["| experiment | " + " | ".join(datasets) + " |", "|---|" + "---|" * len(datasets)]
     for name in ORDER:
         done = {os.path.splitext(os.path.basename(p))[0]: p for p in pages[name]}
-        cells = [_page_cell(done[d], out) if d in done else "not run" for d in datasets]
+        cells = [_page_cell(done[d], out, records) if d in done else "not run" for d in datasets]
         lines.append(f"| {TITLES[name].split(':')[0]} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
 
-def _stored_runs(page: str) -> list[dict]:
-    """The run records behind a page (``<experiment>/runs/<dataset>/*.json``)."""
-    dataset = os.path.splitext(os.path.basename(page))[0]
-    runs = []
-    for path in sorted(glob.glob(os.path.join(os.path.dirname(page), "runs", dataset, "*.json"))):
-        with open(path, encoding="utf-8") as f:
-            runs.append(json.load(f))
-    return runs
-
-
-def _page_cell(page: str, out: str) -> str:
+def _page_cell(page: str, out: str, records: dict[tuple[str, str], list[dict]]) -> str:
     """A link to the page, with the paper's models its runs lack (Table 2 run for some)."""
     link = f"[page]({os.path.relpath(page, out)})"
     if os.path.basename(os.path.dirname(page)) != "table2":
         return link
-    ran = {run.get("model") for run in _stored_runs(page)}
+    ran = {run.get("model") for run in _page_runs(page, records)}
     lacking = [m for m in PAPER_MODELS if m not in ran]
     return f"{link} ({', '.join(lacking)} not run)" if lacking else link
 
 
-def datasets_table(out: str) -> list[str]:
+def datasets_table(records: dict[tuple[str, str], list[dict]]) -> list[str]:
     """Users, items and interactions of every dataset a stored run used."""
     stats = {}
-    for path in sorted(glob.glob(os.path.join(out, "*", "runs", "*", "*.json"))):
-        dataset = os.path.basename(os.path.dirname(path))
-        if dataset not in stats:
-            with open(path, encoding="utf-8") as f:
-                stats[dataset] = json.load(f).get("dataset_stats") or {}
+    for (_, dataset), runs in records.items():
+        stats.setdefault(dataset, runs[0].get("dataset_stats") or {})
     if not stats:
         return []
     lines = ["| dataset | users | items | interactions |", "|---|---:|---:|---:|"]
@@ -87,15 +93,12 @@ def digest(page_body: str) -> str:
     return "\n" + re.sub(r"```yaml\n.*?```\n\n", "", body, flags=re.S)
 
 
-def _budget_files(out: str) -> list[str]:
+def _budget_files(records: dict[tuple[str, str], list[dict]]) -> list[str]:
     """The budget files the stored runs trained with."""
-    budgets = set()
-    for path in glob.glob(os.path.join(out, "*", "runs", "*", "*.json")):
-        with open(path, encoding="utf-8") as f:
-            budget = (json.load(f).get("run_key") or {}).get("budget")
-        if budget:
-            budgets.add(os.path.relpath(budget_file(budget), PACKAGE_DIR))
-    return sorted(budgets)
+    budgets = {
+        (run.get("run_key") or {}).get("budget") for runs in records.values() for run in runs
+    }
+    return sorted(os.path.relpath(budget_file(b), PACKAGE_DIR) for b in budgets if b)
 
 
 EARLIER_CODE = (
@@ -107,9 +110,9 @@ EARLIER_CODE = (
 )
 
 
-def _older_code(page: str) -> bool:
-    """Whether any stored run behind the page was trained before the current run format."""
-    return any((run.get("run_key") or {}).get("format") != RUN_FORMAT for run in _stored_runs(page))
+def _older_code(runs: list[dict]) -> bool:
+    """Whether any of these stored runs was trained before the current run format."""
+    return any((run.get("run_key") or {}).get("format") != RUN_FORMAT for run in runs)
 
 
 def write_leaderboard(out: str) -> str:
@@ -133,11 +136,12 @@ def write_leaderboard(out: str) -> str:
         "--data_path ../shared/datasets --seeds 3 --budget cpu`.",
         "",
     ]
-    lines += datasets_table(out)
-    for budget in _budget_files(out):
+    records = run_records(out)
+    lines += datasets_table(records)
+    for budget in _budget_files(records):
         with open(os.path.join(PACKAGE_DIR, budget), encoding="utf-8") as f:
             lines += [f"Budget `{budget}`:", "", "```yaml", f.read().strip(), "```", ""]
-    lines += coverage(out)
+    lines += coverage(out, records)
     for name in ORDER:
         pages = sorted(glob.glob(os.path.join(out, name, "*.md")))
         if not pages:
@@ -150,7 +154,7 @@ def write_leaderboard(out: str) -> str:
             text = digest(body)
             lines += [
                 f"### [{os.path.splitext(os.path.basename(page))[0]}]({rel})",
-                *(["", f"*{EARLIER_CODE}*"] if _older_code(page) else []),
+                *(["", f"*{EARLIER_CODE}*"] if _older_code(_page_runs(page, records)) else []),
                 text.replace("](", f"]({name}/") if "![" in text else text,
                 "",
             ]

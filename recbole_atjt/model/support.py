@@ -62,12 +62,10 @@ def check_model_support(config: Any) -> None:
     """Raise :class:`ATJTError` for a model that cannot train as configured, or whose
     dataset lacks a file the model reads."""
     model = config["model"]
-    applies, reason = REFUSED.get(model, (lambda _config: False, ""))
-    if applies(config):
+    if model in REFUSED and REFUSED[model][0](config):
         modes = sorted(set(config["eval_args"]["mode"].values()))
-        raise ATJTError(
-            f"model {model} is not supported here: " + reason.format(model=model, modes=modes)
-        )
+        reason = REFUSED[model][1].format(model=model, modes=modes)
+        raise ATJTError(f"model {model} is not supported here: {reason}")
     _check_model_files(config)
 
 
