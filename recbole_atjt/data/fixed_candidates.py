@@ -5,6 +5,7 @@ evaluation pass from the global RNG, so two epochs or two methods are scored on
 different candidates. Here each user's negatives are drawn once, from a
 generator seeded by ``seed`` alone (the global RNG is left untouched), and
 reused by every pass: comparisons between epochs, modes and runs are paired.
+``candidate_rows`` gives the passes those batches' tensors, built once per device.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import numpy as np
 import torch
 from recbole.data.dataloader import NegSampleEvalDataLoader
 
+from recbole_atjt.data.candidate_rows import CandidateRows
+
 
 class FixedCandidateEvalDataLoader(NegSampleEvalDataLoader):
     """RecBole's sampled-negative evaluation loader with per-user cached negatives."""
@@ -20,6 +23,7 @@ class FixedCandidateEvalDataLoader(NegSampleEvalDataLoader):
     def __init__(self, config, dataset, sampler, shuffle=False) -> None:
         super().__init__(config, dataset, sampler, shuffle=shuffle)
         self._negatives: dict[int, torch.Tensor] = {}
+        self._candidate_rows: dict[str, CandidateRows] = {}
         if self.neg_sample_args["distribution"] != "none":
             self._draw_all(config["seed"])
 
@@ -39,3 +43,14 @@ class FixedCandidateEvalDataLoader(NegSampleEvalDataLoader):
     def _neg_sampling(self, inter_feat):
         uid = int(inter_feat[self.uid_field][0])
         return self.sampling_func(inter_feat, self._negatives[uid])
+
+    @property
+    def has_fixed_candidates(self) -> bool:
+        """Whether evaluation ranks sampled candidates (drawn once here)."""
+        return bool(self._negatives)
+
+    def candidate_rows(self, device: torch.device) -> CandidateRows:
+        """This split's rows and candidates as tensors on ``device``, built on first use."""
+        if str(device) not in self._candidate_rows:
+            self._candidate_rows[str(device)] = CandidateRows(self, device)
+        return self._candidate_rows[str(device)]

@@ -15,6 +15,11 @@ per (user, candidate): the sequence encoder runs 101 times per user. Where the
 model has ``full_sort_predict``, ``per_user_scores`` encodes each user's
 sequence once and reads the candidates' scores from its row
 (``SampledCandidateEvaluation`` checks on its first batch that they match ``predict``).
+
+With fixed candidates (``FixedCandidateEvalDataLoader``) a pass does not go
+through RecBole's loader at all: the split's rows and candidates are built once
+as tensors on the device (``recbole_atjt/data/candidate_rows.py``) and every
+pass scores them chunk by chunk straight into the compact matrix.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from recbole.trainer import Trainer
 from recbole.utils import EvaluatorType
 
 from recbole_atjt.compat import Collector
+from recbole_atjt.data.candidate_rows import CandidateChunk
+from recbole_atjt.data.fixed_candidates import FixedCandidateEvalDataLoader
 
 
 def per_user_scores(model, interaction, row_idx: torch.Tensor) -> torch.Tensor:
@@ -38,14 +45,24 @@ def per_user_scores(model, interaction, row_idx: torch.Tensor) -> torch.Tensor:
     return model.full_sort_predict(interaction[first])
 
 
+def scores_all_items(model) -> bool:
+    """Whether the model is sequential and has its own ``full_sort_predict``."""
+    return isinstance(model, SequentialRecommender) and (
+        type(model).full_sort_predict is not AbstractRecommender.full_sort_predict
+    )
+
+
+def same_scores(ours: torch.Tensor, predicted: torch.Tensor) -> bool:
+    """Equal up to the rounding of a different order of operations."""
+    return torch.allclose(ours, predicted, rtol=1e-4, atol=1e-5)
+
+
 def matches_predict(model, interaction, row_idx: torch.Tensor, items: torch.Tensor) -> bool:
     """Whether ``per_user_scores`` gives this batch ``predict``'s scores (up to rounding)."""
-    if not isinstance(model, SequentialRecommender) or (
-        type(model).full_sort_predict is AbstractRecommender.full_sort_predict
-    ):
+    if not scores_all_items(model):
         return False
     ours = per_user_scores(model, interaction, row_idx)[row_idx, items]
-    return torch.allclose(ours, model.predict(interaction), rtol=1e-4, atol=1e-5)
+    return same_scores(ours, model.predict(interaction))
 
 
 def compact_candidate_scores(
@@ -85,9 +102,27 @@ class SampledCandidateEvaluation(Trainer):
         self.eval_collector = Collector(config)  # RecBole's, moving only tensors to the CPU
         self._encode_once: bool | None = None  # decided on the first evaluation batch
 
+    def evaluate(self, eval_data, load_best_model=True, model_file=None, show_progress=False):
+        """RecBole's evaluation; fixed candidates are scored from their cached tensors."""
+        if (
+            isinstance(eval_data, FixedCandidateEvalDataLoader)
+            and eval_data.has_fixed_candidates
+            and self._ranks_candidates()
+        ):
+            eval_data = eval_data.candidate_rows(self.device)
+        return super().evaluate(eval_data, load_best_model, model_file, show_progress)
+
+    def _ranks_candidates(self) -> bool:
+        """Ranking metrics that need no item ids: the compact matrix gives RecBole's values."""
+        return self.config["eval_type"] == EvaluatorType.RANKING and not (
+            self.eval_collector.register.need("rec.items")
+        )
+
     def _neg_sample_batch_eval(self, batched_data):
         """Scores of sampled candidates, ranked over the candidates only; a sequential model
         encodes each user's sequence once instead of once per candidate."""
+        if isinstance(batched_data, CandidateChunk):
+            return self._chunk_scores(batched_data)
         if self.config["eval_type"] != EvaluatorType.RANKING or self.eval_collector.register.need(
             "rec.items"
         ):
@@ -105,3 +140,38 @@ class SampledCandidateEvaluation(Trainer):
             )
         scores, positive_i = compact_candidate_scores(scores, rows, items, positive_u, positive_i)
         return interaction, scores, positive_u, positive_i
+
+    def _chunk_scores(self, chunk: CandidateChunk):
+        """(no interaction, compact scores, positive users, positive columns) of a cached chunk."""
+        rows = chunk.rows
+        if self._encode_once is None:  # decided on the first chunk, as on the first batch
+            scores = self._predicted_chunk_scores(chunk)
+            self._encode_once = scores_all_items(self.model) and same_scores(
+                self._per_row_chunk_scores(chunk), scores
+            )
+        elif self._encode_once:
+            scores = self._per_row_chunk_scores(chunk)
+        else:
+            scores = self._predicted_chunk_scores(chunk)
+        users = rows.user_of_row[chunk.row_start : chunk.row_stop] - chunk.user_start
+        columns = rows.columns[chunk.row_start : chunk.row_stop]
+        compact = torch.full(
+            (chunk.user_stop - chunk.user_start, rows.width),
+            -torch.inf,
+            dtype=scores.dtype,
+            device=scores.device,
+        )
+        writes = rows.writes[chunk.row_start : chunk.row_stop]
+        compact[users.unsqueeze(1).expand_as(columns)[writes], columns[writes]] = scores[writes]
+        return None, compact, users, columns[:, 0]
+
+    def _predicted_chunk_scores(self, chunk: CandidateChunk) -> torch.Tensor:
+        """(rows x candidates) scores from ``predict``, one interaction per candidate."""
+        return self.model.predict(chunk.rows.expanded(chunk)).view(len(chunk), -1)
+
+    def _per_row_chunk_scores(self, chunk: CandidateChunk) -> torch.Tensor:
+        """(rows x candidates) scores read from each row's all-item scores."""
+        rows = chunk.rows
+        every_item = self.model.full_sort_predict(rows.positive_rows(chunk))
+        candidates = rows.candidates[chunk.row_start : chunk.row_stop]
+        return every_item.view(len(chunk), -1).gather(1, candidates)
