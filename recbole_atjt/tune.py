@@ -120,11 +120,17 @@ def search(
     cpus_per_trial: float = 1,
     gpus_per_trial: float = 0,
     max_failures: int = 2,
+    sample_seed: int | None = None,
 ) -> dict[str, Any]:
-    """Run (or resume) a search; returns the best trial's parameters and metrics."""
+    """Run (or resume) a search; returns the best trial's parameters and metrics.
+
+    ``sample_seed`` fixes the sampled points: two searches of one space with the same seed
+    try the same parameters (a paired comparison of what they fix differently).
+    """
     import ray
     from ray import air, tune
     from ray.tune.schedulers import ASHAScheduler
+    from ray.tune.search.basic_variant import BasicVariantGenerator
 
     tune_dir = os.path.abspath(tune_dir)
     base, files = _absolute(config_dict or {}, config_file_list or [])
@@ -173,6 +179,7 @@ def search(
                 metric="valid_score",
                 mode="max",
                 num_samples=num_samples,
+                search_alg=BasicVariantGenerator(random_state=sample_seed),
                 scheduler=ASHAScheduler(max_t=epochs, grace_period=1),
                 trial_name_creator=_trial_name,
                 trial_dirname_creator=_trial_name,

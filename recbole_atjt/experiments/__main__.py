@@ -1,7 +1,8 @@
 """python -m recbole_atjt.experiments <name> --datasets D [D ...] --seeds 3 --budget cpu
 
 Names: table2, fig4, table3, table4, table5, robustness, diagnosis (staged: screening,
-target corruption, confirmation; see recbole_atjt/experiments/diagnosis.py), and
+target corruption, confirmation; see recbole_atjt/experiments/diagnosis.py), tuning (Ray Tune
+searches for the tuned rows, --trials each; see recbole_atjt/experiments/tuning.py), and
 leaderboard (which only rebuilds results/README.md from the pages already written).
 
 diagnosis --stored_only trains nothing: it writes the page from the runs already stored under
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("name", choices=[*EXPERIMENTS, "diagnosis", "leaderboard"])
+    p.add_argument("name", choices=[*EXPERIMENTS, "diagnosis", "tuning", "leaderboard"])
     p.add_argument("--datasets", nargs="+", default=["ml-100k"])
     p.add_argument("--data_path", help="folder holding <dataset>/ (e.g. ../shared/datasets)")
     p.add_argument("--seeds", type=int, default=3, help="number of seeds (2020, 2021, ...)")
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         "whose choice lacks some of its runs is listed as pending; the header counts the stored "
         "of the planned runs",
     )
+    p.add_argument("--trials", type=int, default=16, help="tuning only: trials per search")
     p.add_argument("--out", default="results", help="results folder")
     p.add_argument("--work_dir", default="saved/experiment-data", help="run folders, injected data")
     args, extra_args = p.parse_known_args(argv)
@@ -78,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     budget_file(args.budget)  # an unknown budget stops here, naming the ones there are
     if args.name == "diagnosis":
         return _diagnosis(args, seeds, extra)
+    if args.name == "tuning":
+        return _tuning(args, seeds, extra)
     cells = (
         table2(tuple(args.models or PAPER_MODELS))
         if args.name == "table2"
@@ -111,6 +115,19 @@ def _diagnosis(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
         write_diagnosis_page(page, d, setting, seconds)
         partial = f" ({len(d.results)} of {d.planned_runs} planned runs stored)"
         print(f"wrote {page}" + (partial if args.stored_only else ""))
+    write_leaderboard(args.out)
+    return 0
+
+
+def _tuning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
+    from recbole_atjt.experiments.tuning import run_searches
+    from recbole_atjt.experiments.tuning_page import write_tuning_page
+
+    for dataset in args.datasets:
+        run_searches(_setting(args, dataset, seeds, extra), args.trials)
+        page = f"{args.out}/tuning/{dataset}.md"
+        write_tuning_page(page, args.out, dataset)
+        print(f"wrote {page}")
     write_leaderboard(args.out)
     return 0
 

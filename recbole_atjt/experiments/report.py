@@ -163,6 +163,14 @@ def machines(runs: list[dict]) -> str:
     return "; ".join(f"{name} ({n} runs)" for name, n in counts.items())
 
 
+def code_line(runs: list[dict]) -> str:
+    """The commits the runs' code came from, with how many runs each, and the dirty ones."""
+    commits = Counter((run.get("code") or {}).get("commit", "unrecorded")[:10] for run in runs)
+    dirty = sum(bool((run.get("code") or {}).get("dirty")) for run in runs)
+    text = ", ".join(f"`{c}` ({n} runs)" for c, n in sorted(commits.items()))
+    return f"- code: {text}; {dirty} from a tree with uncommitted changes to the package"
+
+
 NOT_RUN = "- models not run here: "
 
 
@@ -209,6 +217,7 @@ def setting_lines(
         f"extra settings: {extra or '-'}",
         f"- dataset: {dataset_text}",
         f"- machine: {machines(runs)}",
+        code_line(runs),
         f"- time: {sum(r.get('wall_seconds', 0) for r in trained) / 60:.1f} min of training"
         f" for the {len(trained)} runs trained here; {len(runs) - len(trained)} runs reused "
         "from other experiments with identical settings; the command that wrote this page took "
