@@ -6,8 +6,8 @@ import pytest
 from conftest import DATASET, experiment_args
 
 from recbole_atjt.experiments.__main__ import main
-from recbole_atjt.experiments.design import Cell
-from recbole_atjt.experiments.runner import RUN_FORMAT, Setting, run_cells, run_key
+from recbole_atjt.experiments.design import PAPER_ATJT, Cell
+from recbole_atjt.experiments.runner import RUN_FORMAT, Setting, _slug, run_cells, run_key
 
 
 def _rows(page: str) -> list[str]:
@@ -75,22 +75,42 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
 
 def test_robustness_and_sweep_pages(tmp_path):
     out, work = tmp_path / "results", tmp_path / "work"
-    common = experiment_args(out, work)
-    assert main(["robustness", *common]) == 0
+    common = [*experiment_args(out, work), "--seeds", "1"]
+    assert main(["robustness", "--models", "DCN", *common]) == 0
     page = (out / "robustness" / f"{DATASET}.md").read_text()
-    assert "10% injected" in page and "20% injected" in page
-    assert "recovered by ATJT" in page and "detection AUC" in page
+    assert "DCN 10% injected" in page and "DCN 20% injected" in page
+    assert "length-matched AUC" in page
     assert (work / f"{DATASET}-noise10-seed2020" / f"{DATASET}-noise10-seed2020.noise").is_file()
+    runs = out / "robustness" / "runs" / DATASET
+
+    def ndcg(row: str, column: str) -> float:
+        name = f"{_slug(f'DCN {row}|{column}')}-seed2020.json"
+        return json.loads((runs / name).read_text())["test"]["ndcg@5"]
+
+    # every denoiser's recovered share of the noise-induced loss, by hand
+    lost = ndcg("clean", "base") - ndcg("20% injected", "base")
+    share = (ndcg("20% injected", "R-CE") - ndcg("20% injected", "base")) / lost
+    (recovery,) = [
+        r for r in _rows(page) if r.startswith("| DCN 20% injected |") and "| R-CE |" in r[30:]
+    ]
+    assert recovery.split("|")[4].strip() == f"{share:+.2f}"
+    # the leaderboard's first screen: paired differences of every denoiser, by hand
+    board = (out / "README.md").read_text()
+    assert board.index("## Which denoiser helps where") < board.index("Protocol for all")
+    dnr = ndcg("clean", "DNR") - ndcg("clean", "base")
+    up = int(dnr > 0)
+    assert f"| DNR | {dnr:+.4f} ± 0.0000 ({up}/1) |" in board
+    assert (out / "first-screen.png").stat().st_size > 1000
 
     assert main(["fig4", *common]) == 0
     assert (out / "fig4" / f"{DATASET}.png").stat().st_size > 1000
     # noise_ratio=0.5 is the default: the clean ATJT run of the robustness experiment
     reused = json.loads(
-        (out / "fig4" / "runs" / DATASET / "noise_ratio=0.5_DCN+ATJT-seed2021.json").read_text()
+        (out / "fig4" / "runs" / DATASET / "noise_ratio=0.5_DCN+ATJT-seed2020.json").read_text()
     )
-    assert reused["reused_from"] == f"robustness/runs/{DATASET}/clean_+ATJT-seed2021.json"
+    assert reused["reused_from"] == f"robustness/runs/{DATASET}/DCN_clean_+ATJT-seed2020.json"
     trained = json.loads(
-        (out / "fig4" / "runs" / DATASET / "noise_ratio=0.3_DCN+ATJT-seed2021.json").read_text()
+        (out / "fig4" / "runs" / DATASET / "noise_ratio=0.3_DCN+ATJT-seed2020.json").read_text()
     )
     assert "reused_from" not in trained
     assert len(_rows((out / "fig4" / f"{DATASET}.md").read_text())) == 1 + 6
@@ -102,6 +122,7 @@ def test_robustness_and_sweep_pages(tmp_path):
     assert re.search(rf"\| {DATASET} \| \d+ \| \d+ \| \d+ \|", board)
     assert board.count("```yaml") == 1 and "Budget `properties/budgets/smoke.yaml`" in board
     assert "Protocol: " not in board and board.count("- machine: ") == 2
+    assert board.count("- code: ") == 2
 
 
 def test_s3rec_runs_of_one_seed_share_their_pretraining(tmp_path):
@@ -115,7 +136,7 @@ def test_s3rec_runs_of_one_seed_share_their_pretraining(tmp_path):
     assert "pretrained_from" not in base and Path(pretrained).is_file()
     assert atjt["pretrained_from"] == pretrained
     assert not list(Path(atjt["run_dir"]).glob("*pretrained*"))
-    assert atjt["run_key"]["settings"] == {**base["run_key"]["settings"], "denoise": "atjt"}
+    assert atjt["run_key"]["settings"] == {**base["run_key"]["settings"], **PAPER_ATJT}
     page = (out / "table2" / f"{DATASET}.md").read_text()
     assert "- pretraining: 1 of the runs fine-tuned the pretrained model" in page
 
@@ -147,7 +168,7 @@ def test_runs_of_older_code_are_never_reused_nor_mixed_into_a_page(tmp_path):
 
 
 def test_an_injected_copy_of_ml_100k_needs_no_data_path(tmp_path):
-    from recbole_atjt.experiments.design import Cell
+    from recbole_atjt.experiments.design import PAPER_ATJT, Cell
     from recbole_atjt.experiments.runner import _dataset_for
 
     cell = Cell("base", "DCN", "DCN", {"denoise": "none"}, noise=0.2)

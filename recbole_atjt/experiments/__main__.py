@@ -20,6 +20,8 @@ from recbole_atjt.experiments.design import (
     DIAGNOSIS_ROWS,
     EXPERIMENTS,
     PAPER_MODELS,
+    ROBUSTNESS_MODELS,
+    robustness,
     table2,
 )
 from recbole_atjt.experiments.diagnosis import run_diagnosis, write_diagnosis_page
@@ -42,8 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--models",
         nargs="+",
-        help=f"table2 (default: {' '.join(PAPER_MODELS)}) and diagnosis (default: "
-        f"{' '.join(DIAGNOSIS_MODELS)}) only",
+        help=f"table2 (default: {' '.join(PAPER_MODELS)}), robustness (default: "
+        f"{' '.join(ROBUSTNESS_MODELS)}) and diagnosis (default: {' '.join(DIAGNOSIS_MODELS)}) "
+        "only",
     )
     p.add_argument(
         "--rows",
@@ -82,12 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         return _diagnosis(args, seeds, extra)
     if args.name == "tuning":
         return _tuning(args, seeds, extra)
-    cells = (
-        table2(tuple(args.models or PAPER_MODELS))
-        if args.name == "table2"
-        else EXPERIMENTS[args.name]()
-    )
     for dataset in args.datasets:
+        cells = _cells(args, dataset)
         started = time.time()
         setting = _setting(args, dataset, seeds, extra)
         results = run_cells(args.name, cells, setting)
@@ -96,6 +95,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {page}")
     write_leaderboard(args.out)
     return 0
+
+
+def _cells(args: argparse.Namespace, dataset: str) -> list:
+    """The experiment's cells on ``dataset``; tuned columns take the stored searches'
+    parameters (``tuning``) and are left out until those are stored."""
+    from recbole_atjt.experiments.tuning import tuned_overrides
+
+    def tuned(model: str, method: str) -> dict | None:
+        return tuned_overrides(args.out, dataset, model, method)
+
+    if args.name == "table2":
+        return table2(tuple(args.models or PAPER_MODELS), tuned)
+    if args.name == "robustness":
+        return robustness(tuple(args.models or ROBUSTNESS_MODELS), tuned)
+    return EXPERIMENTS[args.name]()
 
 
 def _setting(args: argparse.Namespace, dataset: str, seeds: list[int], extra: dict) -> Setting:

@@ -10,6 +10,7 @@ validation results of its first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,15 +41,6 @@ class Cell:
     @property
     def key(self) -> str:
         return f"{self.row}|{self.column}"
-
-
-def table2(models: tuple[str, ...] = PAPER_MODELS) -> list[Cell]:
-    """Six models, base vs +ATJT (Table 2)."""
-    cells = []
-    for model in models:
-        cells.append(Cell(model, "base", model, {"denoise": "none"}))
-        cells.append(Cell(model, "+ATJT", model, {"denoise": "atjt"}, baseline=(model, "base")))
-    return cells
 
 
 def _sweep(key: str, values) -> list[Cell]:
@@ -92,18 +84,6 @@ def table4() -> list[Cell]:
 def table5() -> list[Cell]:
     """Weights of original vs corrupted sequences under ATJT on DCN (Table 5)."""
     return [Cell("ATJT", "DCN", SWEEP_MODEL, {"denoise": "atjt"})]
-
-
-def robustness(model: str = SWEEP_MODEL) -> list[Cell]:
-    """Clean vs injected noise, base vs ATJT."""
-    cells = []
-    for noise in (0.0, *INJECTED_NOISE):
-        row = "clean" if noise == 0 else f"{round(noise * 100)}% injected"
-        cells.append(Cell(row, "base", model, {"denoise": "none"}, noise=noise))
-        cells.append(
-            Cell(row, "+ATJT", model, {"denoise": "atjt"}, noise=noise, baseline=(row, "base"))
-        )
-    return cells
 
 
 DIAGNOSIS_MODELS = ("DCN", "SASRec")
@@ -160,6 +140,37 @@ SCREENING_ROWS: tuple[tuple[str, dict[str, Any]], ...] = (
 # the ATJT row with the highest mean validation NDCG@5 over DCN and SASRec, clean and 20%
 # injected, on ml-100k (seed 2020; the tuning page lists every row's mean).
 BEST_VARIANT = ("atjt recognizer_reset=round", _atjt(recognizer_reset="round"))
+TUNED_ATJT = "+ATJT tuned"
+TUNED_VARIANT = "+reset=round tuned"
+# Column -> (the method a search tuned, or None for fixed settings; the fixed settings).
+DENOISER_COLUMNS: dict[str, tuple[str | None, dict[str, Any]]] = {
+    "+ATJT": (None, PAPER_ATJT),
+    TUNED_ATJT: ("atjt", PAPER_ATJT),
+    TUNED_VARIANT: (BEST_VARIANT[0], BEST_VARIANT[1]),
+    **{
+        column: (None, dict(SCREENING_ROWS)[row])
+        for column, row in (("DNR", "dnr"), ("ODNR", "odnr"), ("T-CE", "T-CE"), ("R-CE", "R-CE"))
+    },
+}
+TABLE2_COLUMNS = ("+ATJT", TUNED_ATJT, TUNED_VARIANT)
+ROBUSTNESS_COLUMNS = tuple(DENOISER_COLUMNS)
+ROBUSTNESS_MODELS = ("DCN", "DIN", "SASRec")
+
+
+def _denoisers(model: str, tuned: Tuned | None, columns) -> list[tuple[str, dict[str, Any]]]:
+    """(column, settings) of the denoiser columns; tuned ones only where a search is stored."""
+    chosen = []
+    for column in columns:
+        method, fixed = DENOISER_COLUMNS[column]
+        if method is None:
+            chosen.append((column, fixed))
+            continue
+        found = tuned(model, method) if tuned else None
+        if found is not None:
+            chosen.append((column, {**fixed, **found}))
+    return chosen
+
+
 # Stage 2: corruption of the target, with the alpha handling that won stage 1.
 TARGET_ROWS = tuple((f"atjt corruption_target={t}", t) for t in ("target", "both"))
 DIAGNOSIS_ROWS = (*(label for label, _ in SCREENING_ROWS), *(label for label, _ in TARGET_ROWS))
@@ -191,6 +202,37 @@ def diagnosis_screening(models: tuple[str, ...], rows: tuple[str, ...]) -> list[
         for label, overrides in SCREENING_ROWS
         if label in rows
     ]
+
+
+# Tuned settings of a (model, method), or None while its search is not stored
+# (``recbole_atjt/experiments/tuning.py``); the methods are "atjt" and BEST_VARIANT's label.
+Tuned = Callable[[str, str], "dict[str, Any] | None"]
+
+
+def table2(models: tuple[str, ...] = PAPER_MODELS, tuned: Tuned | None = None) -> list[Cell]:
+    """Six models: base, +ATJT with the paper's settings, and the tuned ATJT and best variant
+    (Table 2); a tuned column whose search is not stored yet is left out."""
+    cells = []
+    for model in models:
+        cells.append(Cell(model, "base", model, {"denoise": "none"}))
+        for column, overrides in _denoisers(model, tuned, TABLE2_COLUMNS):
+            cells.append(Cell(model, column, model, overrides, baseline=(model, "base")))
+    return cells
+
+
+def robustness(models: tuple[str, ...] = ROBUSTNESS_MODELS, tuned: Tuned | None = None):
+    """Every denoiser side by side, clean and under injected noise (10% too for DCN)."""
+    cells = []
+    for model in models:
+        levels = (0.0, *INJECTED_NOISE) if model == SWEEP_MODEL else (0.0, INJECTED_NOISE[-1])
+        for noise in levels:
+            row = f"{model} " + ("clean" if noise == 0 else f"{round(noise * 100)}% injected")
+            cells.append(Cell(row, "base", model, {"denoise": "none"}, noise=noise))
+            cells += [
+                Cell(row, column, model, overrides, noise=noise, baseline=(row, "base"))
+                for column, overrides in _denoisers(model, tuned, ROBUSTNESS_COLUMNS)
+            ]
+    return cells
 
 
 EXPERIMENTS = {

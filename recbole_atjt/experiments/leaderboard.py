@@ -8,19 +8,24 @@ import os
 import re
 
 from recbole_atjt.experiments.design import NOISE_RATIOS, PAPER_MODELS, REPLACE_COUNTS
+from recbole_atjt.experiments.first_screen import paired_differences, screen_lines
 from recbole_atjt.experiments.runner import RUN_FORMAT, budget_file
 from recbole_atjt.paths import PACKAGE_DIR
 
-ORDER = ("diagnosis", "table2", "table4", "fig4", "table3", "table5", "robustness")
+ORDER = ("diagnosis", "tuning", "table2", "table4", "fig4", "table3", "table5", "robustness")
 TITLES = {
     "diagnosis": "Diagnosis: ATJT's variants and the other denoisers, clean vs 20% injected noise",
-    "table2": "Table 2: six models, base vs +ATJT",
+    "tuning": "Tuning: Ray Tune searches behind the tuned columns",
+    "table2": "Table 2: six models, base vs ATJT (paper, tuned) and the tuned best variant",
     "table4": "Table 4: base / WAT / DNR / ATJT, and T-CE / R-CE (DCN)",
     "fig4": "Fig. 4: noise_ratio sweep (DCN + ATJT)",
     "table3": "Table 3: replace_count sweep (DCN + ATJT)",
     "table5": "Table 5: weights of original vs corrupted sequences (DCN + ATJT)",
-    "robustness": "Robustness: clean vs injected noise",
+    "robustness": "Robustness: every denoiser, clean vs injected noise",
 }
+FIRST_SCREEN_PLOT = "first-screen.png"
+# Pages of the code before the denoising rework, kept apart from the current ones.
+DEFAULT_LOSS_DIR = "recbole-default-loss"
 
 
 def _braced(values) -> str:
@@ -117,9 +122,12 @@ def _older_code(runs: list[dict]) -> bool:
 
 def write_leaderboard(out: str) -> str:
     """Rebuild ``<out>/README.md`` from the pages under ``<out>/<experiment>/``."""
+    records = run_records(out)
+    datasets = sorted({dataset for _, dataset in records})
     lines = [
         "# recbole_atjt results",
         "",
+        *screen_lines(paired_differences(out, datasets), os.path.join(out, FIRST_SCREEN_PLOT)),
         "Every page states its budget, machine, seeds and time. Protocol for all: time-ordered "
         "leave-one-out, the true next item ranked against 100 fixed sampled items, AUC (RecBole's "
         "GAUC over that ranking), HR@5, NDCG@5; test metrics at the epoch with the best "
@@ -136,12 +144,21 @@ def write_leaderboard(out: str) -> str:
         "--data_path ../shared/datasets --seeds 3 --budget cpu`.",
         "",
     ]
-    records = run_records(out)
     lines += datasets_table(records)
     for budget in _budget_files(records):
         with open(os.path.join(PACKAGE_DIR, budget), encoding="utf-8") as f:
             lines += [f"Budget `{budget}`:", "", "```yaml", f.read().strip(), "```", ""]
     lines += coverage(out, records)
+    earlier = sorted(glob.glob(os.path.join(out, DEFAULT_LOSS_DIR, "*", "*.md")))
+    if earlier:
+        links = ", ".join(
+            f"[{os.path.relpath(p, out)}]({os.path.relpath(p, out)})" for p in earlier
+        )
+        lines += [
+            f"Earlier pages, of the code before the denoising rework (RecBole's default CE loss "
+            f"for the sequential models, untuned ATJT): {links}.",
+            "",
+        ]
     for name in ORDER:
         pages = sorted(glob.glob(os.path.join(out, name, "*.md")))
         if not pages:

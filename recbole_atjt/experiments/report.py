@@ -68,6 +68,13 @@ def metrics_table(results, cells: list[Cell], seeds, relative: bool = False) -> 
     return lines
 
 
+def _mean_std_present(values: list) -> str:
+    """mean ± std of the values, '-' when some run lacks (or could not compute) one."""
+    if any(v is None for v in values):
+        return "-"
+    return mean_std(values)
+
+
 def weights_table(results, cells: list[Cell], seeds) -> list[str]:
     """The paper's Table 5, plus detection on ground truth when the dataset has it."""
     lines = ["| | original | corrupted | AUC (corrupted vs original) |", "|---|---:|---:|---:|"]
@@ -85,14 +92,15 @@ def weights_table(results, cells: list[Cell], seeds) -> list[str]:
     if detected:
         lines += [
             "",
-            "| | detection AUC | Spearman | weight, noisy | weight, clean |",
-            "|---|---:|---:|---:|---:|",
+            "| | detection AUC | length-matched AUC | Spearman | weight, noisy | weight, clean |",
+            "|---|---:|---:|---:|---:|---:|",
         ]
         detected_keys = {c.key for c, _ in detected}
         for cell in (c for c in cells if c.key in detected_keys):
             nd = [results[(cell.key, s)]["noise_detection"] for s in seeds]
             lines.append(
                 f"| {cell.row} {cell.column} | {mean_std([d['auc'] for d in nd])} | "
+                f"{_mean_std_present([d.get('length_matched_auc') for d in nd])} | "
                 f"{mean_std([d['spearman'] for d in nd])} | "
                 f"{mean_std([d['noisy']['mean'] for d in nd])} | "
                 f"{mean_std([d['clean']['mean'] for d in nd])} |"
@@ -100,24 +108,37 @@ def weights_table(results, cells: list[Cell], seeds) -> list[str]:
     return lines
 
 
+def recovered_shares(results, cell: Cell, base: Cell, clean: Cell, seeds) -> np.ndarray:
+    """Per seed, the share of the base model's noise-induced NDCG@5 loss that ``cell`` wins
+    back: (cell - base) / (base on clean data - base), on the same seed (nan: no loss)."""
+    m = PAIRED_METRIC[0]
+    base_noisy = np.array(_test(results, base, seeds, m))
+    lost = np.array(_test(results, clean, seeds, m)) - base_noisy
+    return (np.array(_test(results, cell, seeds, m)) - base_noisy) / np.where(
+        lost == 0, np.nan, lost
+    )
+
+
 def recovery_lines(results, cells: list[Cell], seeds) -> list[str]:
-    """Share of the noise-induced NDCG@5 loss of the base model that ATJT recovers."""
+    """Per noisy row and denoiser, the recovered share of the noise-induced loss."""
     by_key = {(c.row, c.column): c for c in cells}
-    clean = by_key.get(("clean", "base"))
-    lines = ["| noise | base loss vs clean | recovered by ATJT |", "|---|---:|---:|"]
+    clean = {c.model: c for c in cells if c.noise == 0 and c.column == "base"}
+    lines = [
+        "| noisy row | base loss vs clean (NDCG@5) | denoiser | recovered share | per seed |",
+        "|---|---:|---|---:|---|",
+    ]
     for cell in cells:
-        if cell.noise == 0 or cell.column != "base" or clean is None:
+        if cell.noise == 0 or cell.baseline is None or cell.model not in clean:
             continue
-        atjt = by_key[(cell.row, "+ATJT")]
+        base = by_key[cell.baseline]
         m = PAIRED_METRIC[0]
-        base_clean = np.array(_test(results, clean, seeds, m))
-        base_noisy = np.array(_test(results, cell, seeds, m))
-        atjt_noisy = np.array(_test(results, atjt, seeds, m))
-        lost = base_clean - base_noisy
-        share = (atjt_noisy - base_noisy) / np.where(lost == 0, np.nan, lost)
+        lost = np.subtract(
+            _test(results, clean[cell.model], seeds, m), _test(results, base, seeds, m)
+        )
+        share = recovered_shares(results, cell, base, clean[cell.model], seeds)
         lines.append(
-            f"| {cell.row} | {mean_std(lost)} | {np.nanmean(share):+.2f} of it "
-            f"(per seed: {', '.join(f'{x:+.2f}' for x in share)}) |"
+            f"| {cell.row} | {mean_std(lost)} | {cell.column} | {np.nanmean(share):+.2f} | "
+            f"{', '.join(f'{x:+.2f}' for x in share)} |"
         )
     return lines
 

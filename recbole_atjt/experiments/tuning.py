@@ -6,7 +6,7 @@ best ATJT variant of the diagnosis, on DCN (whose settings the context-aware
 models and DIN take) and on SASRec (the sequential models'), at the experiment's
 budget. Ray's state and the trials' run folders stay under
 ``<work_dir>/tuning/<dataset>/<search>/`` (an interrupted search resumes there);
-what the page needs is stored as ``<out>/tuning/runs/<dataset>/<search>.json``:
+what the page needs is stored as ``<out>/tuning/searches/<dataset>/<search>.json``:
 the space, the fixed settings, every trial, the best trial with its single test
 evaluation, the commit, the machine and the time. ``tuned_overrides`` gives the
 experiments the best parameters of a model's family.
@@ -41,7 +41,9 @@ def search_name(model: str, method: str) -> str:
 
 
 def stored_search(out_dir: str, dataset: str, model: str, method: str) -> dict | None:
-    path = os.path.join(out_dir, "tuning", "runs", dataset, search_name(model, method) + ".json")
+    path = os.path.join(
+        out_dir, "tuning", "searches", dataset, search_name(model, method) + ".json"
+    )
     if not os.path.isfile(path):
         return None
     with open(path, encoding="utf-8") as f:
@@ -70,7 +72,7 @@ def run_searches(setting: Setting, trials: int, cpus_per_trial: float = 1) -> li
 
     from recbole_atjt.tune import EXPERIMENT, search
 
-    store = os.path.join(setting.out_dir, "tuning", "runs", setting.dataset)
+    store = os.path.join(setting.out_dir, "tuning", "searches", setting.dataset)
     os.makedirs(store, exist_ok=True)
     done = []
     for model in FAMILIES:

@@ -1,0 +1,153 @@
+"""The leaderboard's first screen: which denoiser helps where, in one matrix and one plot.
+
+Every denoiser column of Table 2 (clean data) and of the robustness experiment (clean and
+20% injected), against the base model of its row: the paired difference in test NDCG@5,
+mean ± std over the seeds stored for both, and how many seeds went up. Read from the
+stored runs through the experiments' own cells, so a tuned column appears once its
+search is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+
+import numpy as np
+
+from recbole_atjt.experiments.design import (
+    INJECTED_NOISE,
+    PAPER_MODELS,
+    ROBUSTNESS_COLUMNS,
+    ROBUSTNESS_MODELS,
+    robustness,
+    table2,
+)
+from recbole_atjt.experiments.runner import RUN_FORMAT, _slug
+from recbole_atjt.experiments.tuning import tuned_overrides
+
+CONDITIONS = (("clean", 0.0), (f"{round(INJECTED_NOISE[-1] * 100)}% injected", INJECTED_NOISE[-1]))
+METRIC = "ndcg@5"
+
+
+def _stored(out: str, name: str, dataset: str, key: str, seed: int) -> dict | None:
+    path = os.path.join(out, name, "runs", dataset, f"{_slug(key)}-seed{seed}.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        run = json.load(f)
+    current = (run.get("run_key") or {}).get("format") == RUN_FORMAT
+    return run if current and METRIC in run.get("test", {}) else None
+
+
+def paired_differences(out: str, datasets: list[str], seeds: range = range(2020, 2030)):
+    """{(condition, dataset, model, column): [per-seed difference vs base]}."""
+    found: dict[tuple[str, str, str, str], dict[int, float]] = defaultdict(dict)
+    for dataset in datasets:
+
+        def tuned(model: str, method: str, dataset: str = dataset) -> dict | None:
+            return tuned_overrides(out, dataset, model, method)
+
+        experiments = (
+            ("table2", table2(PAPER_MODELS, tuned)),
+            ("robustness", robustness(ROBUSTNESS_MODELS, tuned)),
+        )
+        for name, cells in experiments:
+            by_key = {(c.row, c.column): c for c in cells}
+            for cell in cells:
+                condition = next((c for c, n in CONDITIONS if n == cell.noise), None)
+                if cell.baseline is None or condition is None:
+                    continue
+                base = by_key[cell.baseline]
+                for seed in seeds:
+                    ours = _stored(out, name, dataset, cell.key, seed)
+                    theirs = _stored(out, name, dataset, base.key, seed)
+                    if ours and theirs:
+                        diff = ours["test"][METRIC] - theirs["test"][METRIC]
+                        found[(condition, dataset, cell.model, cell.column)][seed] = diff
+    return {k: [v[s] for s in sorted(v)] for k, v in found.items()}
+
+
+def _columns(diffs) -> list[tuple[str, str]]:
+    """(dataset, model) pairs that have any difference, datasets then the paper's order."""
+    have = {(d, m) for _, d, m, _ in diffs}
+    order = {m: i for i, m in enumerate(PAPER_MODELS)}
+    return sorted(have, key=lambda dm: (dm[0], order.get(dm[1], len(order)), dm[1]))
+
+
+def _methods(diffs) -> list[str]:
+    order = ("+ATJT", *[c for c in ROBUSTNESS_COLUMNS if c != "+ATJT"])
+    present = {c for *_, c in diffs}
+    return [c for c in order if c in present]
+
+
+def _cell(values: list[float] | None) -> str:
+    if not values:
+        return "."
+    a = np.asarray(values)
+    std = a.std(ddof=1) if len(a) > 1 else 0.0
+    return f"{a.mean():+.4f} ± {std:.4f} ({int((a > 0).sum())}/{len(a)})"
+
+
+def screen_lines(diffs, plot: str | None = None) -> list[str]:
+    """The matrix (one table per condition), and the plot's image line when ``plot`` is set."""
+    if not diffs:
+        return []
+    columns, methods = _columns(diffs), _methods(diffs)
+    lines = [
+        "## Which denoiser helps where",
+        "",
+        f"Paired Δ test NDCG@5 against the base model of the same model, dataset and seed: "
+        "mean ± std over seeds (seeds up / seeds). Clean: Table 2 and the robustness "
+        f"experiment; {CONDITIONS[1][0]}: the robustness experiment. '.': not run yet.",
+        "",
+    ]
+    for condition, _ in CONDITIONS:
+        if not any(k[0] == condition for k in diffs):
+            continue
+        lines += [
+            f"**{condition}**",
+            "",
+            "| method | " + " | ".join(f"{m}, {d}" for d, m in columns) + " |",
+            "|---|" + "---:|" * len(columns),
+        ]
+        for method in methods:
+            row = [_cell(diffs.get((condition, d, m, method))) for d, m in columns]
+            lines.append(f"| {method} | " + " | ".join(row) + " |")
+        lines.append("")
+    if plot:
+        _plot(plot, diffs, columns, methods)
+        lines += [
+            f"![paired Δ test NDCG@5, method x model x dataset]({os.path.basename(plot)})",
+            "",
+        ]
+    return lines
+
+
+def _plot(path: str, diffs, columns, methods) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [c for c, _ in CONDITIONS if any(k[0] == c for k in diffs)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(1.1 * len(columns) * len(panels) + 3, 4))
+    axes = np.atleast_1d(axes)
+    means = {k: float(np.mean(v)) for k, v in diffs.items()}
+    limit = max(abs(v) for v in means.values()) or 1e-3
+    for ax, condition in zip(axes, panels, strict=True):
+        grid = np.full((len(methods), len(columns)), np.nan)
+        for i, method in enumerate(methods):
+            for j, (d, m) in enumerate(columns):
+                grid[i, j] = means.get((condition, d, m, method), np.nan)
+        image = ax.imshow(grid, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
+        ax.set_xticks(range(len(columns)), [f"{m}\n{d}" for d, m in columns], fontsize=7)
+        ax.set_yticks(range(len(methods)), methods, fontsize=8)
+        ax.set_title(f"{condition}: Δ test NDCG@5 vs base", fontsize=9)
+        for i in range(len(methods)):
+            for j in range(len(columns)):
+                if not np.isnan(grid[i, j]):
+                    ax.text(j, i, f"{grid[i, j]:+.3f}", ha="center", va="center", fontsize=6)
+    fig.colorbar(image, ax=list(axes), shrink=0.8)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
