@@ -168,7 +168,7 @@ def test_runs_of_older_code_are_never_reused_nor_mixed_into_a_page(tmp_path):
 
 
 def test_an_injected_copy_of_ml_100k_needs_no_data_path(tmp_path):
-    from recbole_atjt.experiments.design import PAPER_ATJT, Cell
+    from recbole_atjt.experiments.design import Cell
     from recbole_atjt.experiments.runner import _dataset_for
 
     cell = Cell("base", "DCN", "DCN", {"denoise": "none"}, noise=0.2)
