@@ -40,7 +40,9 @@ def test_tuned_columns_take_their_family_search_and_wait_for_it(tmp_path):
     # WideDeep and DIN take DCN's search; the sequential models SASRec's
     for model in ("WideDeep", "DCN", "DIN"):
         assert cells[(model, TUNED_ATJT)].overrides == {
-            **PAPER_ATJT, "alpha": 2.5, "noise_ratio": 0.1
+            **PAPER_ATJT,
+            "alpha": 2.5,
+            "noise_ratio": 0.1,
         }
         assert (model, TUNED_VARIANT) not in cells
     for model in ("SASRec", "S3Rec", "FEARec"):
