@@ -112,3 +112,12 @@ def test_item_metrics_keep_recbole_matrix(tiny):
     got = ATJTTrainer(config, net).evaluate(valid, load_best_model=False)
     want = Trainer(config, net).evaluate(valid, load_best_model=False)
     assert got == want and got["shannonentropy@5"] > 0
+
+
+def test_a_batch_transform_is_redrawn_every_pass_so_nothing_is_cached(tiny):
+    # BERT4Rec's loaders mask items at random on every pass (RecBole's mask_itemseq)
+    config, _, valid, _, net = tiny("BERT4Rec", denoise="none")
+    assert config["transform"] == "mask_itemseq" and not valid.same_batches_every_pass
+    ATJTTrainer(config, net).evaluate(valid, load_best_model=False)
+    assert valid._candidate_rows == {}
+    assert tiny("SASRec", denoise="none")[2].same_batches_every_pass

@@ -7,7 +7,7 @@ uni100), in a Python loop over users. With fixed candidates those batches are
 the same on every pass, so ``CandidateRows`` builds their parts once:
 
 * ``rows``: each positive interaction of the split (its history, user and item
-  features joined, the loader's transform applied), one row per positive;
+  features joined), one row per positive (the loader has no batch transform);
 * ``candidates``: per row, the positive item then its sampled negatives, in
   RecBole's order;
 * ``columns``: where each candidate sits in its user's row of the compact score
@@ -19,6 +19,8 @@ the same on every pass, so ``CandidateRows`` builds their parts once:
 
 and ``chunks`` cuts the users into slices of at most ``eval_batch_size``
 candidate rows (at least one user each), which passes score in one call each.
+The cache grows with the split like RecBole's own drawn negatives (three numbers
+per candidate); a pass holds one chunk's interactions at a time.
 ``expanded`` builds a slice's (row, candidate) interactions from those tensors
 with one gather per field: rows laid out candidate by candidate for each
 positive, where RecBole lays them out copy by copy; each is scored alone, so
@@ -56,8 +58,7 @@ class CandidateRows:
         order = np.concatenate(
             [np.arange(len(dataset))[loader.uid2index[uid]] for uid in loader.uid_list]
         )
-        positives = loader.transform(dataset, dataset[order])
-        positives = dataset.join(positives)
+        positives = dataset.join(dataset[order])
         self.rows = {k: v.to(device) for k, v in positives.interaction.items()}
         per_user = loader.uid2items_num[loader.uid_list]
         self.n_users = len(loader.uid_list)

@@ -45,9 +45,10 @@ class FixedCandidateEvalDataLoader(NegSampleEvalDataLoader):
         return self.sampling_func(inter_feat, self._negatives[uid])
 
     @property
-    def has_fixed_candidates(self) -> bool:
-        """Whether evaluation ranks sampled candidates (drawn once here)."""
-        return bool(self._negatives)
+    def same_batches_every_pass(self) -> bool:
+        """Whether every pass builds the same batches: sampled candidates (drawn once here)
+        and no batch transform (RecBole applies one, often random, on every pass)."""
+        return bool(self._negatives) and self.config["transform"] is None
 
     def candidate_rows(self, device: torch.device) -> CandidateRows:
         """This split's rows and candidates as tensors on ``device``, built on first use."""

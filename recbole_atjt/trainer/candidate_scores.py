@@ -16,10 +16,12 @@ model has ``full_sort_predict``, ``per_user_scores`` encodes each user's
 sequence once and reads the candidates' scores from its row
 (``SampledCandidateEvaluation`` checks on its first batch that they match ``predict``).
 
-With fixed candidates (``FixedCandidateEvalDataLoader``) a pass does not go
-through RecBole's loader at all: the split's rows and candidates are built once
-as tensors on the device (``recbole_atjt/data/candidate_rows.py``) and every
-pass scores them chunk by chunk straight into the compact matrix.
+With fixed candidates (``FixedCandidateEvalDataLoader``) and no batch transform
+(BERT4Rec's masking, the crop and reorder augmentations: RecBole redraws them on
+every pass) a pass does not go through RecBole's loader at all: the split's rows
+and candidates are built once as tensors on the device
+(``recbole_atjt/data/candidate_rows.py``) and every pass scores them chunk by
+chunk straight into the compact matrix.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ class SampledCandidateEvaluation(Trainer):
         """RecBole's evaluation; fixed candidates are scored from their cached tensors."""
         if (
             isinstance(eval_data, FixedCandidateEvalDataLoader)
-            and eval_data.has_fixed_candidates
+            and eval_data.same_batches_every_pass
             and self._ranks_candidates()
         ):
             eval_data = eval_data.candidate_rows(self.device)
