@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from recbole_atjt.experiments.design import PAPER_MODELS, Cell
+from recbole_atjt.experiments.design import PAPER_MODELS, TUNED_ATJT, TUNED_VARIANT, Cell
+from recbole_atjt.experiments.tuning import FAMILIES
 
 METRICS = (("gauc", "AUC"), ("hit@5", "HR@5"), ("ndcg@5", "NDCG@5"))
 PAIRED_METRIC = ("ndcg@5", "NDCG@5")
@@ -222,6 +223,23 @@ def _models_not_run(name: str, cells) -> list[str]:
     return [f"{NOT_RUN}{', '.join(missing)} (of the paper's six)"]
 
 
+def _tuned_note(name: str, cells, dataset: str) -> list[str]:
+    """Where the tuned columns' parameters come from, or that they are still to come."""
+    if name not in ("table2", "robustness"):
+        return []
+    tuned = sorted({c.column for c in cells if c.column in (TUNED_ATJT, TUNED_VARIANT)})
+    if not tuned:
+        return [
+            f"- tuned columns ({TUNED_ATJT}, {TUNED_VARIANT}): pending, no search stored for "
+            f"{dataset} yet (`python -m recbole_atjt.experiments tuning`)"
+        ]
+    families = "; ".join(f"{', '.join(m)} from the {s} search" for s, m in FAMILIES.items())
+    return [
+        f"- tuned columns ({', '.join(tuned)}): the best parameters of "
+        f"[the tuning page](../tuning/{dataset}.md) for the model's family ({families})"
+    ]
+
+
 def setting_lines(
     budget: str,
     budget_text: str,
@@ -274,7 +292,7 @@ def write_page(path: str, name: str, cells, results, setting, seconds: float) ->
             str(stats or dataset),
             runs,
             seconds,
-            _models_not_run(name, cells),
+            [*_models_not_run(name, cells), *_tuned_note(name, cells, dataset)],
         ),
     ]
     relative = name == "table2"  # the paper's Table 2 has +RI rows
