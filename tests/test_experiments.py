@@ -20,14 +20,16 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
     assert main(args) == 0
     page = (out / "table4" / f"{DATASET}.md").read_text()
     rows = _rows(page)[1:]
-    assert [r.split("|")[1].strip() for r in rows] == ["base", "WAT", "DNR", "ATJT", "T-CE", "R-CE"]
+    assert [r.split("|")[1].strip() for r in rows] == [
+        "base", "WAT", "DNR", "ODNR", "ATJT", "T-CE", "R-CE"
+    ]  # fmt: skip
     assert re.search(r"\d\.\d{4} ± \d\.\d{4}", rows[0])
     assert rows[0].rstrip().endswith("| - |")  # the baseline has no difference
     assert all("seeds up)" in r for r in rows[1:])
     assert "budget: `smoke`" in page and "2 seeds (2020, 2021)" in page
     runs = list((out / "table4" / "runs" / DATASET).glob("*.json"))
-    assert len(runs) == 12
-    assert re.search(r"- machine: .* CPU, \d+ cores, torch [^;]* \(12 runs\)", page)
+    assert len(runs) == 14
+    assert re.search(r"- machine: .* CPU, \d+ cores, torch [^;]* \(14 runs\)", page)
 
     # a rerun reuses every finished run
     before = {p: p.stat().st_mtime for p in runs}

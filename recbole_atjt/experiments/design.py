@@ -22,6 +22,7 @@ ABLATION_MODES = (
     ("base", "none"),
     ("WAT", "wat"),
     ("DNR", "dnr"),
+    ("ODNR", "odnr"),
     ("ATJT", "atjt"),
     ("T-CE", "tce"),
     ("R-CE", "rce"),
@@ -68,7 +69,7 @@ def table3() -> list[Cell]:
 
 
 def table4() -> list[Cell]:
-    """Base / WAT / DNR / ATJT on DCN (Table 4), with the loss-based T-CE and R-CE."""
+    """Base / WAT / DNR / ATJT on DCN (Table 4), with ODNR and the loss-based T-CE and R-CE."""
     return [
         Cell(
             label,

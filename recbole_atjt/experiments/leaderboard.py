@@ -17,7 +17,7 @@ TITLES = {
     "diagnosis": "Diagnosis: ATJT's variants and the other denoisers, clean vs 20% injected noise",
     "tuning": "Tuning: Ray Tune searches behind the tuned columns",
     "table2": "Table 2: six models, base vs ATJT (paper, tuned) and the tuned best variant",
-    "table4": "Table 4: base / WAT / DNR / ATJT, and T-CE / R-CE (DCN)",
+    "table4": "Table 4: base / WAT / DNR / ATJT, and ODNR / T-CE / R-CE (DCN)",
     "fig4": "Fig. 4: noise_ratio sweep (DCN + ATJT)",
     "table3": "Table 3: replace_count sweep (DCN + ATJT)",
     "table5": "Table 5: weights of original vs corrupted sequences (DCN + ATJT)",
