@@ -87,3 +87,18 @@ def _parse(args):
     p.add_argument("--models", nargs="+")
     p.add_argument("--out")
     return p.parse_args(args)
+
+
+def test_the_leaderboard_searches_only_atjt_keys():
+    # a tuned run must differ from its base run in ATJT alone: no recommender key is searched
+    import yaml
+
+    from recbole_atjt.experiments.tuning import SPACE_FILE
+    from recbole_atjt.paths import PROPERTIES_DIR
+    from recbole_atjt.tune import load_search_space
+
+    ours = yaml.safe_load((PROPERTIES_DIR / "overall.yaml").read_text())
+    space = load_search_space(str(SPACE_FILE))
+    assert set(space) == {"alpha", "noise_learning_rate", "replace_count", "noise_ratio",
+                          "atjt_groups"}  # fmt: skip
+    assert set(space) <= set(ours)

@@ -1,7 +1,8 @@
 """Tuned settings found with the tool itself: one Ray Tune search per model family and method.
 
 Per dataset, ``tuning`` runs our ``--tune`` (``recbole_atjt/tune.py``: validation
-only, ASHA, ``properties/search/atjt.yaml``) for ATJT as in the paper and for the
+only, ASHA, ``properties/search/atjt-recognizer.yaml``: ATJT's keys, never the recommender's, so a
+tuned run differs from its base in ATJT alone) for ATJT as in the paper and for the
 best ATJT variant of the diagnosis, on DCN (whose settings the context-aware
 models and DIN take) and on SASRec (the sequential models'), at the experiment's
 budget. Ray's state and the trials' run folders stay under
@@ -26,7 +27,7 @@ from recbole_atjt.experiments.runner import Setting, budget_file, machine
 from recbole_atjt.paths import PROPERTIES_DIR
 from recbole_atjt.run_dir import code_version
 
-SPACE_FILE = PROPERTIES_DIR / "search" / "atjt.yaml"
+SPACE_FILE = PROPERTIES_DIR / "search" / "atjt-recognizer.yaml"
 SEARCH_SEED = 2020
 # The model searched for each model family, and the family.
 FAMILIES: dict[str, tuple[str, ...]] = {

@@ -10,7 +10,13 @@ from collections import defaultdict
 
 from recbole_atjt.experiments.design import BEST_VARIANT, SCREENING_ROWS
 from recbole_atjt.experiments.report import code_line
-from recbole_atjt.experiments.tuning import FAMILIES, METHODS, SEARCH_SEED, stored_search
+from recbole_atjt.experiments.tuning import (
+    FAMILIES,
+    METHODS,
+    SEARCH_SEED,
+    SPACE_FILE,
+    stored_search,
+)
 
 
 def _value(v) -> str:
@@ -95,7 +101,15 @@ def write_tuning_page(path: str, out_dir: str, dataset: str) -> bool:
             f"{best['best_valid_score']:.4f} | {best['test'].get('ndcg@5', float('nan')):.4f} | "
             f"{_params(best['params'])} |"
         )
-    lines += ["", "## Search space (`properties/search/atjt.yaml`)", "", "| key | range |"]
+    lines += [
+        "",
+        f"## Search space (`properties/search/{SPACE_FILE.name}`)",
+        "",
+        "ATJT's keys only: the recommender keeps its settings (learning rate included), so each "
+        "tuned run differs from its base run in ATJT alone.",
+        "",
+        "| key | range |",
+    ]
     lines += ["|---|---|", *(f"| {k} | {_domain(d)} |" for k, d in first["space"].items())]
     lines += ["", "Fixed in every trial of a method (besides the budget):", ""]
     lines += [
