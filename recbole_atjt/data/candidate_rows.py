@@ -106,6 +106,15 @@ class CandidateRows:
         return Interaction({k: v[chunk.row_start : chunk.row_stop] for k, v in self.rows.items()})
 
 
+def key_columns(keys: torch.Tensor, n_items: int, n_users: int):
+    """(column of each sorted ``user * n_items + item`` key in its user's compact row: its
+    rank among the user's keys, distinct candidates per user)."""
+    user_of_key = keys // n_items
+    per_user = torch.bincount(user_of_key, minlength=n_users)
+    first_key = torch.cumsum(per_user, 0) - per_user
+    return torch.arange(len(keys), device=keys.device) - first_key[user_of_key], per_user
+
+
 def _compact_columns(
     user_of_row: torch.Tensor, candidates: torch.Tensor, n_items: int
 ) -> tuple[torch.Tensor, int, torch.Tensor]:
@@ -113,10 +122,7 @@ def _compact_columns(
     candidates whose score a repeated column keeps)."""
     users = user_of_row.unsqueeze(1).expand_as(candidates)
     keys, inverse = torch.unique(users * n_items + candidates, return_inverse=True)
-    user_of_key = keys // n_items
-    per_user = torch.bincount(user_of_key, minlength=int(user_of_row.max()) + 1)
-    first_key = torch.cumsum(per_user, 0) - per_user
-    key_column = torch.arange(len(keys), device=keys.device) - first_key[user_of_key]
+    key_column, per_user = key_columns(keys, n_items, int(user_of_row.max()) + 1)
     position = _recbole_positions(user_of_row, candidates.shape[1])
     last = torch.full((len(keys),), -1, dtype=position.dtype, device=position.device)
     last.scatter_reduce_(0, inverse.reshape(-1), position.reshape(-1), reduce="amax")

@@ -9,6 +9,7 @@ search is stored.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections import defaultdict
@@ -23,6 +24,7 @@ from recbole_atjt.experiments.design import (
     robustness,
     table2,
 )
+from recbole_atjt.experiments.report import _spread
 from recbole_atjt.experiments.runner import RUN_FORMAT, _slug
 from recbole_atjt.experiments.tuning import tuned_overrides
 
@@ -30,12 +32,18 @@ CONDITIONS = (("clean", 0.0), (f"{round(INJECTED_NOISE[-1] * 100)}% injected", I
 METRIC = "ndcg@5"
 
 
+@functools.cache
+def _read(path: str, modified: float) -> dict:
+    """A stored run, read once per file version (base runs are every column's baseline)."""
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 def _stored(out: str, name: str, dataset: str, key: str, seed: int) -> dict | None:
     path = os.path.join(out, name, "runs", dataset, f"{_slug(key)}-seed{seed}.json")
     if not os.path.isfile(path):
         return None
-    with open(path, encoding="utf-8") as f:
-        run = json.load(f)
+    run = _read(path, os.path.getmtime(path))
     current = (run.get("run_key") or {}).get("format") == RUN_FORMAT
     return run if current and METRIC in run.get("test", {}) else None
 
@@ -85,8 +93,7 @@ def _cell(values: list[float] | None) -> str:
     if not values:
         return "."
     a = np.asarray(values)
-    std = a.std(ddof=1) if len(a) > 1 else 0.0
-    return f"{a.mean():+.4f} ± {std:.4f} ({int((a > 0).sum())}/{len(a)})"
+    return f"{a.mean():+.4f} ± {_spread(a):.4f} ({int((a > 0).sum())}/{len(a)})"
 
 
 def screen_lines(diffs, plot: str | None = None) -> list[str]:

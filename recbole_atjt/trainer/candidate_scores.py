@@ -32,7 +32,7 @@ from recbole.trainer import Trainer
 from recbole.utils import EvaluatorType
 
 from recbole_atjt.compat import Collector
-from recbole_atjt.data.candidate_rows import CandidateChunk
+from recbole_atjt.data.candidate_rows import CandidateChunk, key_columns
 from recbole_atjt.data.fixed_candidates import FixedCandidateEvalDataLoader
 
 
@@ -84,9 +84,7 @@ def compact_candidate_scores(
     row_idx, items = row_idx.to(device), items.to(device)
     keys = torch.unique(row_idx * n_items + items)  # sorted: by user, then item
     rows, cand_items = keys // n_items, keys % n_items
-    per_row = torch.bincount(rows, minlength=n_rows)
-    first = torch.cumsum(per_row, 0) - per_row
-    columns = torch.arange(len(keys), device=device) - first[rows]
+    columns, per_row = key_columns(keys, n_items, n_rows)
     compact = torch.full(
         (n_rows, int(per_row.max()) + 1), -torch.inf, dtype=scores.dtype, device=device
     )
