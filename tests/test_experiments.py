@@ -104,6 +104,19 @@ def test_robustness_and_sweep_pages(tmp_path):
     up = int(dnr > 0)
     assert f"| DNR | {dnr:+.4f} ± 0.0000 ({up}/1) |" in board
     assert (out / "first-screen.png").stat().st_size > 1000
+    # runs of an experiment still training (no page yet) stay off the first screen
+    table2_runs = out / "table2" / "runs" / DATASET
+    table2_runs.mkdir(parents=True)
+    for column in ("base", "+ATJT"):
+        run = runs / f"{_slug(f'DCN clean|{column}')}-seed2020.json"
+        (table2_runs / f"WideDeep_{column}-seed2020.json").write_text(run.read_text())
+    assert main(["leaderboard", "--out", str(out)]) == 0
+    assert f"WideDeep, {DATASET}" not in (out / "README.md").read_text()
+    (out / "table2" / f"{DATASET}.md").write_text("# table2\n")
+    assert main(["leaderboard", "--out", str(out)]) == 0
+    assert f"| method | WideDeep, {DATASET} |" in (out / "README.md").read_text()
+    for path in [*table2_runs.iterdir(), out / "table2" / f"{DATASET}.md"]:
+        path.unlink()
 
     assert main(["fig4", *common]) == 0
     assert (out / "fig4" / f"{DATASET}.png").stat().st_size > 1000

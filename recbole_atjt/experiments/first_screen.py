@@ -4,7 +4,8 @@ Every denoiser column of Table 2 (clean data) and of the robustness experiment (
 20% injected), against the base model of its row: the paired difference in test NDCG@5,
 mean ± std over the seeds stored for both, and how many seeds went up. Read from the
 stored runs through the experiments' own cells, so a tuned column appears once its
-search is stored.
+search is stored; an experiment counts on a dataset once its command has written the page
+(the runs of one still training are a partial set of seeds).
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def paired_differences(out: str, datasets: list[str], seeds: range = range(2020,
             ("robustness", robustness(ROBUSTNESS_MODELS, tuned)),
         )
         for name, cells in experiments:
+            if not os.path.isfile(os.path.join(out, name, f"{dataset}.md")):
+                continue
             by_key = {(c.row, c.column): c for c in cells}
             for cell in cells:
                 condition = next((c for c, n in CONDITIONS if n == cell.noise), None)
