@@ -145,19 +145,28 @@ def _plot(path: str, diffs, columns, methods) -> None:
     axes = np.atleast_1d(axes)
     means = {k: float(np.mean(v)) for k, v in diffs.items()}
     limit = max(abs(v) for v in means.values()) or 1e-3
-    for ax, condition in zip(axes, panels, strict=True):
+    for k, (ax, condition) in enumerate(zip(axes, panels, strict=True)):
         grid = np.full((len(methods), len(columns)), np.nan)
         for i, method in enumerate(methods):
             for j, (d, m) in enumerate(columns):
                 grid[i, j] = means.get((condition, d, m, method), np.nan)
         image = ax.imshow(grid, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
         ax.set_xticks(range(len(columns)), [f"{m}\n{d}" for d, m in columns], fontsize=7)
-        ax.set_yticks(range(len(methods)), methods, fontsize=8)
+        ax.set_yticks(range(len(methods)), methods if k == 0 else [], fontsize=8)
         ax.set_title(f"{condition}: Δ test NDCG@5 vs base", fontsize=9)
         for i in range(len(methods)):
             for j in range(len(columns)):
                 if not np.isnan(grid[i, j]):
-                    ax.text(j, i, f"{grid[i, j]:+.3f}", ha="center", va="center", fontsize=6)
+                    dark = abs(grid[i, j]) > 0.6 * limit  # white text on the deepest colours
+                    ax.text(
+                        j,
+                        i,
+                        f"{grid[i, j]:+.3f}",
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        color="white" if dark else "black",
+                    )
     fig.colorbar(image, ax=list(axes), shrink=0.8)
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
