@@ -134,10 +134,12 @@ def write_leaderboard(out: str) -> str:
         "validation NDCG@5; mean ± std over seeds, differences paired by seed. The paper's "
         "absolute numbers are not reproducible; these pages re-run its designs.",
         "",
-        "Tuning ranges of the ATJT keys (paper Sec. 4.1.3, 4.2.2; `properties/search/atjt.yaml`):"
+        "Tuning ranges of the ATJT keys (paper Sec. 4.1.3, 4.2.2; the tuned columns search "
+        "`properties/search/atjt-recognizer.yaml`, ATJT's keys alone):"
         " noise_learning_rate {0.0001, 0.001, 0.01, 0.1}, "
         f"replace_count {_braced(REPLACE_COUNTS)}, noise_ratio {_braced(NOISE_RATIOS)}, "
-        "alpha log-uniform in [0.1, 10]. Defaults used unless a page says otherwise: "
+        "atjt_groups {2, 3, 4}, alpha log-uniform in [0.1, 10]. Defaults used unless a page "
+        "says otherwise: "
         "`properties/overall.yaml`.",
         "",
         "Commands: `python -m recbole_atjt.experiments <name> --datasets ml-100k amazon-beauty "
