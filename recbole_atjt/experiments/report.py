@@ -109,15 +109,19 @@ def weights_table(results, cells: list[Cell], seeds) -> list[str]:
     return lines
 
 
+def noise_induced_loss(results, base: Cell, clean: Cell, seeds) -> np.ndarray:
+    """Per seed, the base model's NDCG@5 on clean data less its NDCG@5 on the noisy data."""
+    m = PAIRED_METRIC[0]
+    return np.subtract(_test(results, clean, seeds, m), _test(results, base, seeds, m))
+
+
 def recovered_shares(results, cell: Cell, base: Cell, clean: Cell, seeds) -> np.ndarray:
     """Per seed, the share of the base model's noise-induced NDCG@5 loss that ``cell`` wins
     back: (cell - base) / (base on clean data - base), on the same seed (nan: no loss)."""
     m = PAIRED_METRIC[0]
-    base_noisy = np.array(_test(results, base, seeds, m))
-    lost = np.array(_test(results, clean, seeds, m)) - base_noisy
-    return (np.array(_test(results, cell, seeds, m)) - base_noisy) / np.where(
-        lost == 0, np.nan, lost
-    )
+    lost = noise_induced_loss(results, base, clean, seeds)
+    gained = np.subtract(_test(results, cell, seeds, m), _test(results, base, seeds, m))
+    return gained / np.where(lost == 0, np.nan, lost)
 
 
 def recovery_lines(results, cells: list[Cell], seeds) -> list[str]:
@@ -132,10 +136,7 @@ def recovery_lines(results, cells: list[Cell], seeds) -> list[str]:
         if cell.noise == 0 or cell.baseline is None or cell.model not in clean:
             continue
         base = by_key[cell.baseline]
-        m = PAIRED_METRIC[0]
-        lost = np.subtract(
-            _test(results, clean[cell.model], seeds, m), _test(results, base, seeds, m)
-        )
+        lost = noise_induced_loss(results, base, clean[cell.model], seeds)
         share = recovered_shares(results, cell, base, clean[cell.model], seeds)
         lines.append(
             f"| {cell.row} | {mean_std(lost)} | {cell.column} | {np.nanmean(share):+.2f} | "
