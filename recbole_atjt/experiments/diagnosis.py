@@ -43,6 +43,7 @@ from recbole_atjt.experiments.report import (
     _spread,
     mean_std,
     paired_difference,
+    recovered_share,
     setting_lines,
 )
 from recbole_atjt.experiments.runner import (
@@ -89,13 +90,6 @@ def best_rows(runs_by_column: Mapping[str, Runs], k: int = CONFIRMED) -> list[st
         return sum(validation_score(runs[row]) for runs in columns) / len(columns)
 
     return sorted(candidates, key=lambda row: -mean(row))[:k]  # stable: ties keep design order
-
-
-def recovered_share(row_noisy: float, base_noisy: float, base_clean: float) -> float | None:
-    """Share of the base model's noise-induced loss a row wins back; None when noise cost
-    the base model nothing (a denominator <= 0)."""
-    lost = base_clean - base_noisy
-    return None if lost <= 0 else (row_noisy - base_noisy) / lost
 
 
 @dataclass

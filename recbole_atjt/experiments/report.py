@@ -109,6 +109,13 @@ def weights_table(results, cells: list[Cell], seeds) -> list[str]:
     return lines
 
 
+def recovered_share(row_noisy: float, base_noisy: float, base_clean: float) -> float | None:
+    """Share of the base model's noise-induced loss a row wins back; None when noise cost
+    the base model nothing (a denominator <= 0)."""
+    lost = base_clean - base_noisy
+    return None if lost <= 0 else (row_noisy - base_noisy) / lost
+
+
 def noise_induced_loss(results, base: Cell, clean: Cell, seeds) -> np.ndarray:
     """Per seed, the base model's NDCG@5 on clean data less its NDCG@5 on the noisy data."""
     m = PAIRED_METRIC[0]
@@ -116,12 +123,12 @@ def noise_induced_loss(results, base: Cell, clean: Cell, seeds) -> np.ndarray:
 
 
 def recovered_shares(results, cell: Cell, base: Cell, clean: Cell, seeds) -> np.ndarray:
-    """Per seed, the share of the base model's noise-induced NDCG@5 loss that ``cell`` wins
-    back: (cell - base) / (base on clean data - base), on the same seed (nan: no loss)."""
+    """Per seed, ``recovered_share`` of ``cell`` against ``base`` and the base model on clean
+    data, on the same seed (nan where noise cost that seed's base model nothing)."""
     m = PAIRED_METRIC[0]
-    lost = noise_induced_loss(results, base, clean, seeds)
-    gained = np.subtract(_test(results, cell, seeds, m), _test(results, base, seeds, m))
-    return gained / np.where(lost == 0, np.nan, lost)
+    runs = zip(*(_test(results, c, seeds, m) for c in (cell, base, clean)), strict=True)
+    shares = [recovered_share(*values) for values in runs]
+    return np.array([np.nan if s is None else s for s in shares])
 
 
 def recovery_lines(results, cells: list[Cell], seeds) -> list[str]:
