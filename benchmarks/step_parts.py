@@ -8,9 +8,10 @@ One process, one torch thread (``--torch_threads``). Times ``--batches`` stock s
 ``atjt`` steps of group 0 (its loader batch, the weighted loss with the recognizer's
 weights and the auxiliary loss, backward, both optimizers), in alternating blocks of
 ten, and splits both steps into their parts, the ATJT one by timing the trainer's own functions:
-the recognizer's weights (forward), the auxiliary loss (batch, corruption, forward),
-the recommender's per-row loss (forward), backward (both losses at once) and the
-optimizer steps. The last line reads ``ratio step <model> atjt/stock=<x>``.
+the recognizer's weights and auxiliary loss (auxiliary batches, corruption, and the forward:
+one pass for both where the mode allows), the recommender's per-row loss (forward), backward
+(both losses at once) and the optimizer steps. The last line reads
+``ratio step <model> atjt/stock=<x>``.
 """
 
 from __future__ import annotations
@@ -62,11 +63,10 @@ def main() -> None:
     trainer.attach(train)
     denoiser = trainer.denoiser
     parts: Counter = Counter()
-    denoiser.training_weights = timed(
-        parts, "recognizer weights, forward", denoiser.training_weights
-    )
-    denoiser.auxiliary_loss = timed(
-        parts, "auxiliary loss (batch, corruption, forward)", denoiser.auxiliary_loss
+    denoiser.weights_and_auxiliary_loss = timed(
+        parts,
+        "recognizer: weights and L_D (batches, corruption, forward)",
+        denoiser.weights_and_auxiliary_loss,
     )
     atjt_trainer.row_losses = timed(
         parts, "recommender per-row loss, forward", atjt_trainer.row_losses

@@ -9,7 +9,9 @@
   pass overrides explicitly.
 * RecBole 1.2.1 and Ray 2.6.3 emit deprecation warnings on every run (pandas
   chained assignment, ``torch.cuda.amp``, ``pkg_resources``) that bury our
-  output; they are silenced for those packages only.
+  output; they are silenced for those packages only, as is torch's notice
+  that sparse invariant checks are off (its default) on the first sparse
+  Adagrad step of the recognizers.
 * Importing RecBole's models runs ``torch.autograd.set_detect_anomaly(True)``
   (module ``sine.py``), which records a Python stack trace for every autograd
   op of every model in the process and slows training severalfold. We import
@@ -152,6 +154,8 @@ def quiet_library_warnings() -> None:
         warnings.filterwarnings("ignore", category=FutureWarning, module=module)
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=module)
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    # torch's Adagrad on the recognizers' sparse embedding gradients (checks off: torch's default)
+    warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
 
 
 @functools.cache

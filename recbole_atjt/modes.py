@@ -29,6 +29,7 @@ RECOGNIZER_KEYS = (
     "atjt_groups",
     "noise_learning_rate",
     "noise_optimizer",
+    "noise_sparse_gradient",
     "noise_embedding_size",
     "noise_attention_hidden",
     "noise_output_hidden",

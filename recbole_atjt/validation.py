@@ -8,6 +8,7 @@ from typing import Any
 
 from recbole_atjt.data.corruption import CORRUPTION_TARGETS
 from recbole_atjt.errors import ATJTError
+from recbole_atjt.model.recognizer import SPARSE_EXACT_OPTIMIZERS
 from recbole_atjt.modes import MODES, mode
 
 NOISE_OPTIMIZERS = ("adagrad", "adam", "adamw", "sgd", "rmsprop")
@@ -56,6 +57,10 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "noise_attention_hidden": _size_list(),
     "noise_output_hidden": _size_list(),
     "noise_dropout": _number(lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "noise_sparse_gradient": (
+        lambda v: isinstance(v, bool) or (isinstance(v, str) and v.lower() == "auto"),
+        "auto, True or False",
+    ),
     "dnr_pretrain_epochs": _int_at_least(1),
     "weight_norm": _choice(WEIGHT_NORMS),
     "alpha_scale": _choice(ALPHA_SCALES),
@@ -115,6 +120,13 @@ def validate_atjt_keys(config: Mapping[str, Any]) -> None:
         raise ATJTError(
             f"config key 'weight_min': got {config['weight_min']!r}; allowed: a number below "
             f"weight_max ({config['weight_max']!r})"
+        )
+    optimizer = config["noise_optimizer"].lower()
+    if config["noise_sparse_gradient"] is True and optimizer not in SPARSE_EXACT_OPTIMIZERS:
+        raise ATJTError(
+            f"config key 'noise_sparse_gradient': got True with noise_optimizer '{optimizer}'; "
+            "allowed: auto or False (a sparse gradient is the dense update only for "
+            f"{list(SPARSE_EXACT_OPTIMIZERS)})"
         )
     chosen = mode(config["denoise"])
     if config["recognizer_reset"] == "round" and not chosen.steps_recognizers:

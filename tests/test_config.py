@@ -32,6 +32,7 @@ BAD_VALUES = [
     ("dnr_pretrain_epochs", 0),
     ("weight_norm", "l2"),
     ("fixed_eval_candidates", "yes"),
+    ("noise_sparse_gradient", "yes"),
 ]
 
 
@@ -173,3 +174,12 @@ def test_eval_args_a_user_sets_replace_ours_key_by_key():
     for key in ("split", "order", "group_by"):
         assert full["eval_args"][key] == ours[key], key
     assert ours["split"] == {"LS": "valid_and_test"} and ours["order"] == "TO"
+
+
+def test_a_sparse_gradient_is_refused_for_an_optimizer_whose_update_it_would_change():
+    with pytest.raises(ATJTError, match="'noise_sparse_gradient'.*'adam'"):
+        ATJTConfig(
+            "SASRec",
+            "ml-100k",
+            config_dict={"noise_sparse_gradient": True, "noise_optimizer": "adam"},
+        )

@@ -1,6 +1,7 @@
+import pytest
 import torch
 
-from recbole_atjt.model.recognizer import NoiseRecognizer
+from recbole_atjt.model.recognizer import SPARSE_MIN_ITEMS, NoiseRecognizer, sparse_gradient
 
 
 def test_output_in_unit_interval_and_sizes_from_arguments():
@@ -65,3 +66,51 @@ def test_packed_and_padded_pooling_agree_in_value_and_gradient():
     assert torch.equal(h_packed[1], torch.zeros(8))  # no history: h = 0
     # one real item: all attention on it, h is its embedding
     assert torch.allclose(h_packed[2], g.item_embedding.weight[7], atol=1e-6)
+
+
+def _adagrad_steps(g: NoiseRecognizer, batches) -> torch.Tensor:
+    """The item embedding after Adagrad steps on the embedding alone.
+
+    (The attention's biases have a gradient of zero up to rounding, since a softmax ignores
+    a shift, and Adagrad turns such rounding into full steps: the other layers stay fixed.)
+    """
+    optimizer = torch.optim.Adagrad([g.item_embedding.weight], lr=0.01)
+    for history, target in batches:
+        optimizer.zero_grad()
+        g.logits(history, target).sum().backward()
+        optimizer.step()
+    return g.item_embedding.weight.detach()
+
+
+def test_sparse_embedding_gradient_takes_the_same_adagrad_steps_as_the_dense_one():
+    torch.manual_seed(0)
+    dense = NoiseRecognizer(50, embedding_size=8).eval()
+    sparse = NoiseRecognizer(50, embedding_size=8, sparse=True).eval()
+    sparse.load_state_dict(dense.state_dict())
+    # items 1-19 only: most rows never get a gradient, and stay as they were
+    batches = [(torch.randint(0, 20, (16, 6)), torch.randint(1, 20, (16,))) for _ in range(3)]
+    before = dense.item_embedding.weight.detach().clone()
+    after_dense, after_sparse = _adagrad_steps(dense, batches), _adagrad_steps(sparse, batches)
+    assert sparse.item_embedding.weight.grad.is_sparse
+    assert torch.allclose(after_dense, after_sparse, atol=1e-6)
+    assert torch.equal(after_sparse[20:], before[20:])
+    assert ((after_sparse[1:20] - before[1:20]).abs().amax(dim=1) > 1e-3).all()
+
+
+CPU, CUDA = torch.device("cpu"), torch.device("cuda")
+
+
+@pytest.mark.parametrize(
+    "setting,device,optimizer,n_items,sparse",
+    [
+        ("auto", CPU, "adagrad", SPARSE_MIN_ITEMS, True),
+        ("auto", CPU, "SGD", SPARSE_MIN_ITEMS, True),
+        ("auto", CPU, "adagrad", SPARSE_MIN_ITEMS - 1, False),  # small catalogue: dense is faster
+        ("auto", CPU, "adam", 10 * SPARSE_MIN_ITEMS, False),  # would change adam's update
+        ("auto", CUDA, "adagrad", 10 * SPARSE_MIN_ITEMS, False),
+        (True, CPU, "adagrad", 10, True),
+        (False, CPU, "adagrad", 10 * SPARSE_MIN_ITEMS, False),
+    ],
+)
+def test_sparse_gradient_setting(setting, device, optimizer, n_items, sparse):
+    assert sparse_gradient(setting, device, optimizer, n_items) is sparse

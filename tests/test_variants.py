@@ -7,6 +7,7 @@ from conftest import TINY
 
 from recbole_atjt import detection, run
 from recbole_atjt.trainer.atjt_trainer import ATJTTrainer
+from recbole_atjt.trainer.denoiser import Denoiser
 from recbole_atjt.trainer.per_sequence_loss import row_losses, rows_per_sequence, weighted_loss
 from recbole_atjt.trainer.statistics import EpochStatistics
 
@@ -158,3 +159,46 @@ def test_dnr_pretrains_until_the_held_out_auc_stops_improving(tiny):
     assert trainer.denoiser.pretrained
     lines = detection.describe({"dnr_pretraining": records})
     assert f"{max(records[0]['holdout_auc_per_pass']):.3f}" in lines[0]
+
+
+def _recognizer_pass(trainer, batch, fused_state=None):
+    """(weights, L_D, gradients, logits calls) of g_0 on one recommender batch of group 0."""
+    denoiser = trainer.denoiser
+    g = denoiser.recognizers[0]
+    if fused_state is not None:
+        g.load_state_dict(fused_state)
+    calls = []
+    logits = g.logits
+    g.logits = lambda *args: calls.append(1) or logits(*args)
+    _, history, target = _sequences(trainer, batch)
+    w, loss_d = denoiser.weights_and_auxiliary_loss(0, history, target)
+    (w.square().sum() + loss_d).backward()
+    assert g.item_embedding.weight.grad.is_sparse is denoiser.sparse_gradient
+    grads = [p.grad.to_dense() for p in g.parameters()]
+    return w.detach(), loss_d.detach(), grads, len(calls)
+
+
+@pytest.mark.parametrize("model,sparse", [("SASRec", False), ("DIN", True)])
+def test_one_fused_recognizer_pass_equals_the_separate_passes(tiny, model, sparse, monkeypatch):
+    """Weights, L_D over G-1 = 2 auxiliary batches, and g_0's gradients: the same values."""
+    settings = {"denoise": "atjt", "atjt_groups": 3, "noise_sparse_gradient": sparse}
+    trainer, _ = _trainer(tiny, model, **settings)
+    assert trainer.denoiser.fuses_passes
+    state = {k: v.clone() for k, v in trainer.denoiser.recognizers[0].state_dict().items()}
+    fused = _recognizer_pass(trainer, _batch(trainer))
+    monkeypatch.setattr(Denoiser, "fuses_passes", property(lambda self: False))
+    trainer, _ = _trainer(tiny, model, **settings)
+    separate = _recognizer_pass(trainer, _batch(trainer), state)
+    assert (fused[3], separate[3]) == (1, 3)  # one forward instead of weights + two batches
+    assert torch.allclose(fused[0], separate[0], atol=1e-6)
+    assert fused[1].item() == pytest.approx(separate[1].item(), rel=1e-5)
+    for a, b in zip(fused[2], separate[2], strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "overrides", [{"denoise": "odnr"}, {"denoise": "atjt", "recognizer_mode": "split"}]
+)
+def test_passes_stay_separate_where_their_mode_or_gradient_differs(tiny, overrides):
+    trainer, _ = _trainer(tiny, "SASRec", **overrides)
+    assert not trainer.denoiser.fuses_passes

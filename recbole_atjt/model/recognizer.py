@@ -13,6 +13,25 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+# Optimizers (as RecBole builds them: no momentum, weight decay 0) that leave a parameter row and
+# its state unchanged under a zero gradient: a sparse gradient updates what a dense one does.
+SPARSE_EXACT_OPTIMIZERS = ("adagrad", "sgd")
+# Catalogue size from which a CPU's sparse update is faster than the dense one (one thread,
+# batch 512 x 20 positions: at 12,101 items dense is 0.35 ms per step faster, at 50,000
+# sparse is 4 ms faster, at 200,000 51 ms).
+SPARSE_MIN_ITEMS = 20_000
+
+
+def sparse_gradient(setting, device: torch.device, optimizer: str, n_items: int) -> bool:
+    """Whether the item embedding takes sparse gradients (the ``noise_sparse_gradient`` key)."""
+    if setting is True or setting is False:
+        return setting
+    return (
+        device.type == "cpu"
+        and optimizer.lower() in SPARSE_EXACT_OPTIMIZERS
+        and n_items >= SPARSE_MIN_ITEMS
+    )
+
 
 def _mlp(sizes: Sequence[int], dropout: float) -> nn.Sequential:
     """Linear + PReLU + dropout per hidden layer, then a linear layer to one output."""
@@ -38,9 +57,10 @@ class NoiseRecognizer(nn.Module):
         attention_hidden: Sequence[int] = (32,),
         output_hidden: Sequence[int] = (256, 64),
         dropout: float = 0.5,
+        sparse: bool = False,
     ) -> None:
         super().__init__()
-        self.item_embedding = nn.Embedding(n_items, embedding_size, padding_idx=0)
+        self.item_embedding = nn.Embedding(n_items, embedding_size, padding_idx=0, sparse=sparse)
         self.attention = _mlp([2 * embedding_size, *attention_hidden], dropout)
         self.output = _mlp([2 * embedding_size, *output_hidden], dropout)
         nn.init.normal_(self.item_embedding.weight, std=0.1)
@@ -92,12 +112,14 @@ class NoiseRecognizer(nn.Module):
         return rest(hidden).squeeze(-1)
 
     @classmethod
-    def from_config(cls, config, n_items: int) -> NoiseRecognizer:
-        """Build with the sizes of the ``noise_*`` config keys."""
+    def from_config(cls, config, n_items: int, sparse: bool = False) -> NoiseRecognizer:
+        """Build with the sizes of the ``noise_*`` config keys; ``sparse``: the item
+        embedding's gradient holds the rows a batch looked up only."""
         return cls(
             n_items,
             embedding_size=config["noise_embedding_size"],
             attention_hidden=config["noise_attention_hidden"],
             output_hidden=config["noise_output_hidden"],
             dropout=config["noise_dropout"],
+            sparse=sparse,
         )

@@ -20,7 +20,7 @@ from recbole.utils import set_color
 from recbole_atjt.compat import load_checkpoint, trusted_torch_load
 from recbole_atjt.data.groups import GroupedTrainData
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.modes import BEFORE, JOINT, mode
+from recbole_atjt.modes import BEFORE, mode
 from recbole_atjt.trainer import resume
 from recbole_atjt.trainer.candidate_scores import SampledCandidateEvaluation
 from recbole_atjt.trainer.denoiser import Denoiser
@@ -216,7 +216,7 @@ class ATJTTrainer(SampledCandidateEvaluation):
         n_sequences = len(interaction) // denoiser.data.times
         history = interaction[self.history_field][:n_sequences]
         target = interaction[self.target_field][:n_sequences]
-        w = denoiser.training_weights(k, history, target)
+        w, loss_d = denoiser.weights_and_auxiliary_loss(k, history, target)
         losses = row_losses(self.model, interaction, self.loss_attribute)
         repeats = rows_per_sequence(losses.rows.numel(), n_sequences)
         row_weights = w.repeat(repeats)
@@ -224,10 +224,8 @@ class ATJTTrainer(SampledCandidateEvaluation):
         self._last_parts = {"sequence weights": w.detach(), "recommender loss L_R": loss_r}
         statistics.add_weights(w.detach())
         statistics.add_losses(losses, row_weights.detach())
-        if self.mode.auxiliary_task != JOINT:
+        if loss_d is None:
             return loss_r
-        loss_d = sum(denoiser.auxiliary_loss(k) for _ in range(denoiser.n_groups - 1))
-        loss_d = loss_d / (denoiser.n_groups - 1)
         alpha = self.alpha * denoiser.alpha_factor(losses.rows.mean())
         statistics.add_auxiliary(loss_d.detach(), alpha)
         self._last_parts["auxiliary loss L_D"] = loss_d

@@ -14,8 +14,8 @@ from tqdm import tqdm
 from recbole_atjt.data.corruption import corrupt_sequences
 from recbole_atjt.data.groups import GroupedTrainData
 from recbole_atjt.detection import roc_auc
-from recbole_atjt.model.recognizer import NoiseRecognizer
-from recbole_atjt.modes import CONFIGURED, MEAN_CLIPPED, mode
+from recbole_atjt.model.recognizer import NoiseRecognizer, sparse_gradient
+from recbole_atjt.modes import CONFIGURED, JOINT, MEAN_CLIPPED, mode
 
 TINY_MEAN = 1e-12  # a batch whose weights all underflow to 0 is not divided by 0
 LOSS_AVERAGE_DECAY = 0.9  # alpha_scale: loss, moving average of the per-row loss over batches
@@ -61,6 +61,12 @@ class Denoiser(nn.Module):
         self.replace_count: int = config["replace_count"]
         self.corruption_target: str = config["corruption_target"]
         self.recognizer_mode: str = config["recognizer_mode"]
+        self.sparse_gradient = sparse_gradient(
+            config["noise_sparse_gradient"],
+            torch.device(config["device"]),
+            config["noise_optimizer"],
+            data.n_items,
+        )
         self.recognizers = nn.ModuleList(self._new_recognizer() for _ in data.groups)
         self.build_optimizer = build_optimizer
         self.optimizers = (
@@ -72,7 +78,8 @@ class Denoiser(nn.Module):
         self.loss_average: torch.Tensor | None = None  # alpha_scale: loss
 
     def _new_recognizer(self) -> NoiseRecognizer:
-        return NoiseRecognizer.from_config(self.config, self.data.n_items).to(self.config["device"])
+        g = NoiseRecognizer.from_config(self.config, self.data.n_items, self.sparse_gradient)
+        return g.to(self.config["device"])
 
     def _new_optimizer(self, g: nn.Module) -> torch.optim.Optimizer:
         return self.build_optimizer(
@@ -105,8 +112,52 @@ class Denoiser(nn.Module):
         g.train(self.recognizer_mode == "train")
         with torch.set_grad_enabled(self.mode.weight_gradient and torch.is_grad_enabled()):
             w = g(history, target)
+        return self._normalised(w)
+
+    def _normalised(self, w: torch.Tensor) -> torch.Tensor:
         bounds = (self.config["weight_min"], self.config["weight_max"])
         return normalised(w, self.mode.normalisation, self.config["weight_norm"], bounds)
+
+    @property
+    def fuses_passes(self) -> bool:
+        """Whether the weights and the auxiliary batches go through g_k in one forward.
+
+        They can when both passes are in the same dropout mode and both carry gradient:
+        ``atjt`` unless ``recognizer_mode: split``. (``odnr``'s weights are detached: a
+        fused pass would spend a backward on rows whose gradient is discarded.)
+        """
+        return (
+            self.mode.auxiliary_task == JOINT
+            and self.mode.weight_gradient
+            and self.recognizer_mode != "split"
+        )
+
+    def weights_and_auxiliary_loss(self, k: int, history: torch.Tensor, target: torch.Tensor):
+        """(w, L_D) for one recommender batch of group k: its training weights and, under
+        joint training, the auxiliary loss averaged over G-1 batches outside group k
+        (``None`` without it). One recognizer forward where :attr:`fuses_passes`, with the
+        same values as the separate passes (same batches, same corruption draws)."""
+        if self.mode.auxiliary_task != JOINT:
+            return self.training_weights(k, history, target), None
+        n_auxiliary = self.n_groups - 1
+        if not self.fuses_passes:
+            w = self.training_weights(k, history, target)
+            return w, sum(self.auxiliary_loss(k) for _ in range(n_auxiliary)) / n_auxiliary
+        noisy = [self._corrupted_auxiliary_batch(k) for _ in range(n_auxiliary)]
+        g = self.recognizers[k]
+        g.train(self.recognizer_mode == "train")
+        logits = g.logits(
+            torch.cat([history, *(batch.history for batch in noisy)]),
+            torch.cat([target, *(batch.target for batch in noisy)]),
+        )
+        weight_logits, *auxiliary_logits = logits.split(
+            [len(target), *(len(batch.labels) for batch in noisy)]
+        )
+        loss_d = sum(
+            F.binary_cross_entropy_with_logits(logit, batch.labels)
+            for logit, batch in zip(auxiliary_logits, noisy, strict=True)
+        )
+        return self._normalised(torch.sigmoid(weight_logits)), loss_d / n_auxiliary
 
     # ---- the auxiliary task -------------------------------------------------
 
@@ -121,6 +172,10 @@ class Denoiser(nn.Module):
             self.corruption_target,
             generator,
         )
+
+    def _corrupted_auxiliary_batch(self, k: int):
+        _, history, target = self.data.auxiliary_batch(k)
+        return self.corrupt(history, target, self.generator)
 
     def _auxiliary_loss_on(self, k: int, history: torch.Tensor, target: torch.Tensor):
         noisy = self.corrupt(history, target, self.generator)
