@@ -121,6 +121,8 @@ def main() -> None:
     p.add_argument("--memory_of", nargs=2, metavar=("MODEL", "MODE"), help=argparse.SUPPRESS)
     args, extra = p.parse_known_args()
     settings = bench_settings(args.data_path, extra)
+    if settings.get("torch_threads"):  # --torch_threads=1: the experiments' setting
+        torch.set_num_threads(settings["torch_threads"])
     if args.memory_of:  # child: one epoch of one mode, print its peak memory
         model, label = args.memory_of
         config, train, trainer = build_mode(model, args.dataset, label, settings)
