@@ -114,6 +114,7 @@ def run(
                 "test": dict(test_result or {}),
                 "epochs_run": len(trainer.epoch_seconds),
                 "train_seconds_per_epoch": trainer.epoch_seconds,
+                "valid_seconds_per_epoch": trainer.valid_seconds,
                 "valid_per_epoch": [
                     {"epoch": epoch, **metrics} for epoch, metrics in trainer.valid_history
                 ],

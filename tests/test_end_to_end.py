@@ -19,6 +19,8 @@ def test_one_epoch_in_every_mode(tmp_path, model, mode):
     check_metrics(results["valid"])
     check_metrics(results["test"])
     assert results["epochs_run"] == 1 and len(results["train_seconds_per_epoch"]) == 1
+    (valid_seconds,) = results["valid_seconds_per_epoch"]
+    assert valid_seconds > 0
     run_dir = results["run_dir"]
     assert os.path.basename(run_dir).startswith(f"{model}-{DATASET}-{mode}-")
     for name in ("config.yaml", "results.json", "run.log"):

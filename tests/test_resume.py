@@ -70,6 +70,9 @@ def test_a_killed_run_resumes_to_the_metrics_of_an_uninterrupted_one(tmp_path, m
         v["ndcg@5"] for v in whole["valid_per_epoch"]
     ]
     assert after_kill["denoising_per_epoch"] == whole["denoising_per_epoch"]
+    # the epochs before the kill keep their timings
+    assert len(after_kill["train_seconds_per_epoch"]) == 3
+    assert len(after_kill["valid_seconds_per_epoch"]) == 3
     assert after_kill.get("dnr_pretraining") == whole.get("dnr_pretraining")
 
 

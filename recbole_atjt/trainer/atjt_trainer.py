@@ -66,6 +66,7 @@ class ATJTTrainer(SampledCandidateEvaluation):
         self.denoiser: Denoiser | None = None
         self.epoch_statistics: dict[int, dict[str, float]] = {}
         self.epoch_seconds: list[float] = []
+        self.valid_seconds: list[float] = []
         self.valid_history: list[tuple[int, dict[str, float]]] = []
         self._resumed_denoiser: dict[str, Any] | None = None
         self._resumed_training_state: dict[str, Any] | None = None
@@ -140,7 +141,9 @@ class ATJTTrainer(SampledCandidateEvaluation):
         return loss
 
     def _valid_epoch(self, valid_data, show_progress=False):
+        start = time.perf_counter()
         score, result = super()._valid_epoch(valid_data, show_progress)
+        self.valid_seconds.append(time.perf_counter() - start)
         self.valid_history.append((self._epoch, {k: float(v) for k, v in result.items()}))
         return score, result
 
@@ -273,6 +276,7 @@ class ATJTTrainer(SampledCandidateEvaluation):
             "atjt": self.denoiser.checkpoint_state() if self.denoiser else None,
             "epoch_statistics": self.epoch_statistics,
             "epoch_seconds": self.epoch_seconds,
+            "valid_seconds": self.valid_seconds,
             "valid_history": self.valid_history,
         }
         partial_file = saved_model_file + ".partial"  # a kill mid-write leaves the old file
@@ -293,6 +297,7 @@ class ATJTTrainer(SampledCandidateEvaluation):
         self.best_valid_result = checkpoint.get("best_valid_result")
         self.epoch_statistics = checkpoint.get("epoch_statistics") or {}
         self.epoch_seconds = list(checkpoint.get("epoch_seconds") or [])
+        self.valid_seconds = list(checkpoint.get("valid_seconds") or [])
         self.valid_history = list(checkpoint.get("valid_history") or [])
         self._resumed_training_state = checkpoint.get("training_state")
         self._resumed_denoiser = checkpoint.get("atjt")
