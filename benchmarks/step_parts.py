@@ -7,10 +7,11 @@ One process, one torch thread (``--torch_threads``). Times ``--batches`` stock s
 (RecBole's loader batch, ``calculate_loss``, backward, optimizer step) and as many
 ``atjt`` steps of group 0 (its loader batch, the weighted loss with the recognizer's
 weights and the auxiliary loss, backward, both optimizers), in alternating blocks of
-ten, and splits both steps into their parts, the ATJT one by timing the trainer's own functions:
-the recognizer's weights and auxiliary loss (auxiliary batches, corruption, and the forward:
-one pass for both where the mode allows), the recommender's per-row loss (forward), backward
-(both losses at once) and the optimizer steps. The last line reads
+ten after three untimed steps of each (``compile_recognizer`` compiles in the first),
+and splits both steps into their parts, the ATJT one by timing the trainer's own
+functions: the recognizer's weights and auxiliary loss (auxiliary batches, corruption,
+and the forward: one pass for both where the mode allows), the recommender's per-row
+loss (forward), backward (both losses at once) and the optimizer steps. The last line reads
 ``ratio step <model> atjt/stock=<x>``.
 """
 
@@ -32,6 +33,7 @@ from recbole_atjt.trainer.statistics import EpochStatistics
 from recbole_atjt.wiring import data_and_model
 
 BLOCK = 10
+WARM_UP = 3
 
 
 def timed(totals: Counter, name: str, fn):
@@ -99,6 +101,11 @@ def main() -> None:
         both.step()
         parts["optimizer steps (both)"] += time.perf_counter() - started
 
+    for step in (stock_step, atjt_step):  # untimed
+        for _ in range(WARM_UP):
+            step()
+    parts.clear()
+    stock_parts.clear()
     seconds = {"stock": [], "atjt": []}
     done = 0
     while done < args.batches:

@@ -30,6 +30,7 @@ RECOGNIZER_KEYS = (
     "noise_learning_rate",
     "noise_optimizer",
     "noise_sparse_gradient",
+    "compile_recognizer",
     "noise_embedding_size",
     "noise_attention_hidden",
     "noise_output_hidden",

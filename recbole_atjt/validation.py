@@ -61,6 +61,7 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
         lambda v: isinstance(v, bool) or (isinstance(v, str) and v.lower() == "auto"),
         "auto, True or False",
     ),
+    "compile_recognizer": (lambda v: isinstance(v, bool), "true or false"),
     "dnr_pretrain_epochs": _int_at_least(1),
     "weight_norm": _choice(WEIGHT_NORMS),
     "alpha_scale": _choice(ALPHA_SCALES),
@@ -127,6 +128,11 @@ def validate_atjt_keys(config: Mapping[str, Any]) -> None:
             f"config key 'noise_sparse_gradient': got True with noise_optimizer '{optimizer}'; "
             "allowed: auto or False (a sparse gradient is the dense update only for "
             f"{list(SPARSE_EXACT_OPTIMIZERS)})"
+        )
+    if config["noise_sparse_gradient"] is True and config["compile_recognizer"]:
+        raise ATJTError(
+            "config key 'noise_sparse_gradient': got True with compile_recognizer True; "
+            "allowed: auto or False (a compiled recognizer's graph has no sparse gradients)"
         )
     chosen = mode(config["denoise"])
     if config["recognizer_reset"] == "round" and not chosen.steps_recognizers:

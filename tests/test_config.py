@@ -33,6 +33,7 @@ BAD_VALUES = [
     ("weight_norm", "l2"),
     ("fixed_eval_candidates", "yes"),
     ("noise_sparse_gradient", "yes"),
+    ("compile_recognizer", "auto"),
 ]
 
 
@@ -174,6 +175,15 @@ def test_eval_args_a_user_sets_replace_ours_key_by_key():
     for key in ("split", "order", "group_by"):
         assert full["eval_args"][key] == ours[key], key
     assert ours["split"] == {"LS": "valid_and_test"} and ours["order"] == "TO"
+
+
+def test_a_sparse_gradient_is_refused_for_a_compiled_recognizer():
+    with pytest.raises(ATJTError, match="'noise_sparse_gradient'.*compile_recognizer"):
+        ATJTConfig(
+            "SASRec",
+            "ml-100k",
+            config_dict={"noise_sparse_gradient": True, "compile_recognizer": True},
+        )
 
 
 def test_a_sparse_gradient_is_refused_for_an_optimizer_whose_update_it_would_change():

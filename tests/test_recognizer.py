@@ -114,3 +114,26 @@ CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 )
 def test_sparse_gradient_setting(setting, device, optimizer, n_items, sparse):
     assert sparse_gradient(setting, device, optimizer, n_items) is sparse
+
+
+def test_auto_keeps_a_compiled_recognizers_gradient_dense():
+    assert not sparse_gradient("auto", CPU, "adagrad", 10 * SPARSE_MIN_ITEMS, compiled=True)
+
+
+def test_the_compiled_recognizer_computes_the_eager_logits_and_gradients():
+    """One graph over the padded grid: the eager (packed, on a CPU) values up to rounding,
+    with gradient and without."""
+    torch.manual_seed(0)
+    eager = NoiseRecognizer(40, embedding_size=8, attention_hidden=[6]).eval()
+    compiled = NoiseRecognizer(40, embedding_size=8, attention_hidden=[6], compiled=True).eval()
+    compiled.load_state_dict(eager.state_dict())
+    history = torch.randint(1, 40, (32, 7)) * (torch.rand(32, 7) < 0.6)  # padding anywhere
+    history[0] = 0  # an empty history
+    target = torch.randint(1, 40, (32,))
+    for g in (eager, compiled):
+        g.logits(history, target).square().sum().backward()
+    with torch.no_grad():
+        assert torch.allclose(compiled(history, target), eager(history, target), atol=1e-6)
+    for a, b in zip(compiled.parameters(), eager.parameters(), strict=True):
+        assert torch.allclose(a.grad, b.grad, atol=1e-5)
+    assert eager.item_embedding.weight.grad.abs().sum() > 0

@@ -7,6 +7,7 @@ probability that the sequence is *clean*, used as the sequence's weight.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import torch
@@ -22,12 +23,16 @@ SPARSE_EXACT_OPTIMIZERS = ("adagrad", "sgd")
 SPARSE_MIN_ITEMS = 20_000
 
 
-def sparse_gradient(setting, device: torch.device, optimizer: str, n_items: int) -> bool:
-    """Whether the item embedding takes sparse gradients (the ``noise_sparse_gradient`` key)."""
+def sparse_gradient(
+    setting, device: torch.device, optimizer: str, n_items: int, compiled: bool = False
+) -> bool:
+    """Whether the item embedding takes sparse gradients (the ``noise_sparse_gradient`` key;
+    ``auto`` is dense for a compiled recognizer, whose graph has no sparse gradients)."""
     if setting is True or setting is False:
         return setting
     return (
-        device.type == "cpu"
+        not compiled
+        and device.type == "cpu"
         and optimizer.lower() in SPARSE_EXACT_OPTIMIZERS
         and n_items >= SPARSE_MIN_ITEMS
     )
@@ -48,6 +53,9 @@ class NoiseRecognizer(nn.Module):
     The paper normalises attention by the sum of raw MLP outputs, which can be
     zero or negative after PReLU; we use a softmax over the non-padding
     positions instead. A history with no items gets h = 0.
+
+    ``compiled``: the logits run as one ``torch.compile`` graph over the padded
+    [B, L] grid (fixed shapes; forward and backward fused), on any device.
     """
 
     def __init__(
@@ -58,8 +66,10 @@ class NoiseRecognizer(nn.Module):
         output_hidden: Sequence[int] = (256, 64),
         dropout: float = 0.5,
         sparse: bool = False,
+        compiled: bool = False,
     ) -> None:
         super().__init__()
+        self.compiled = compiled
         self.item_embedding = nn.Embedding(n_items, embedding_size, padding_idx=0, sparse=sparse)
         self.attention = _mlp([2 * embedding_size, *attention_hidden], dropout)
         self.output = _mlp([2 * embedding_size, *output_hidden], dropout)
@@ -73,13 +83,21 @@ class NoiseRecognizer(nn.Module):
 
     def logits(self, history: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """The weights before the sigmoid (for a stable binary cross-entropy)."""
+        if self.compiled:
+            return _compiled_padded_logits()(self, history, target)
+        # fixed shapes on a GPU (no host sync, padding is cheap there); on a CPU only the
+        # real positions: most of a short-history batch is padding
+        return self._logits(history, target, packed=not history.is_cuda)
+
+    def _logits(self, history: torch.Tensor, target: torch.Tensor, packed: bool) -> torch.Tensor:
         e_target = self.item_embedding(target)  # [B, d]
         mask = history > 0
-        if history.is_cuda:  # fixed shapes: no host sync, padding is cheap on a GPU
-            h = self._pool_padded(history, mask, e_target)
-        else:  # only the real positions: most of a short-history batch is padding
-            h = self._pool_packed(history, mask, e_target)
+        pool = self._pool_packed if packed else self._pool_padded
+        h = pool(history, mask, e_target)
         return self.output(torch.cat([h, e_target], dim=-1)).squeeze(-1)
+
+    def _padded_logits(self, history: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return self._logits(history, target, packed=False)
 
     def _pool_padded(self, history, mask, e_target) -> torch.Tensor:
         """h = sum_n a_n e_n over the [B, L] grid, padding masked out."""
@@ -113,8 +131,8 @@ class NoiseRecognizer(nn.Module):
 
     @classmethod
     def from_config(cls, config, n_items: int, sparse: bool = False) -> NoiseRecognizer:
-        """Build with the sizes of the ``noise_*`` config keys; ``sparse``: the item
-        embedding's gradient holds the rows a batch looked up only."""
+        """Build with the sizes of the ``noise_*`` config keys and ``compile_recognizer``;
+        ``sparse``: the item embedding's gradient holds the rows a batch looked up only."""
         return cls(
             n_items,
             embedding_size=config["noise_embedding_size"],
@@ -122,4 +140,12 @@ class NoiseRecognizer(nn.Module):
             output_hidden=config["noise_output_hidden"],
             dropout=config["noise_dropout"],
             sparse=sparse,
+            compiled=config["compile_recognizer"],
         )
+
+
+@functools.cache
+def _compiled_padded_logits():
+    """One compiled function for every recognizer (their parameters are its inputs), made on
+    first use so that an eager run never starts the compiler."""
+    return torch.compile(NoiseRecognizer._padded_logits)

@@ -66,6 +66,7 @@ class Denoiser(nn.Module):
             torch.device(config["device"]),
             config["noise_optimizer"],
             data.n_items,
+            config["compile_recognizer"],
         )
         self.recognizers = nn.ModuleList(self._new_recognizer() for _ in data.groups)
         self.build_optimizer = build_optimizer
