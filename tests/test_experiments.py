@@ -46,9 +46,11 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
     table5_page = (out / "table5" / f"{DATASET}.md").read_text()
     assert "for the 0 runs trained here; 2 runs reused" in table5_page
 
-    # a thread count is not a new run; another budget is refused, not mixed into the page
+    # a thread count or a compiled recognizer is not a new run; another budget is refused,
+    # not mixed into the page
     stored = {p: p.stat().st_mtime for p in copies}
-    assert main(["table5", *experiment_args(out, work), "--torch_threads=1"]) == 0
+    execution = ["--torch_threads=1", "--compile_recognizer=True"]
+    assert main(["table5", *experiment_args(out, work), *execution]) == 0
     assert all(p.stat().st_mtime == t for p, t in stored.items())
     table5_page = (out / "table5" / f"{DATASET}.md").read_text()
     with pytest.raises(SystemExit, match=r"other settings \(budget 'smoke'.*--out"):

@@ -133,8 +133,9 @@ def _defaults(model: str, dataset: str, budget: str) -> dict[str, Any]:
 # Seconds between looks at runs another command is training.
 WAIT_SECONDS = 30
 
-# Settings that change how a run executes or logs, not what it trains.
-EXECUTION_ONLY = ("torch_threads", "show_progress", "state")
+# Settings that change how a run executes or logs, not what it trains (a thread count or a
+# compiled recognizer changes float rounding only).
+EXECUTION_ONLY = ("torch_threads", "compile_recognizer", "show_progress", "state")
 
 
 def _identity(key: dict) -> str:
