@@ -45,7 +45,9 @@ def test_every_variant_trains_every_model(tmp_path, model):
         results = run(model, "atjt-synth", config_dict=settings, saved=False)
         stats = results["denoising_per_epoch"][0]
         assert stats["weight_std"] > 0, name
-        assert stats["loss_r"] != pytest.approx(stats["loss_r_unweighted"], rel=1e-7), name
+        if name != "self":  # weights of batch mean 1: L_R moves by cov(w, loss) alone, which
+            # one tiny epoch can leave below float32 rounding (the normalisation has its own test)
+            assert stats["loss_r"] != pytest.approx(stats["loss_r_unweighted"], rel=1e-7), name
         assert np.isfinite([v for k, v in stats.items() if k != "epoch"]).all(), name
         assert 0 <= results["test"]["ndcg@5"] <= 1, name
         if model == "DCN":  # its regulariser is an unweighted add-on, logged apart
