@@ -1,4 +1,5 @@
-"""The leaderboard's first screen: which denoiser helps where, in one matrix and one plot.
+"""The leaderboard's first screen: which denoiser helps where, in a verdict line per
+condition (the cells up on every seed), one matrix and one plot.
 
 Every denoiser column of Table 2 (clean data) and of the robustness experiment (clean and
 20% injected), against the base model of its row: the paired difference in test NDCG@5,
@@ -99,6 +100,37 @@ def _cell(values: list[float] | None) -> str:
     return f"{a.mean():+.4f} ± {_spread(a):.4f} ({int((a > 0).sum())}/{len(a)})"
 
 
+# Seeds a cell needs before the verdict counts it as up (or down) on every seed.
+VERDICT_SEEDS = 2
+
+
+def _all_up(values: np.ndarray | None) -> bool:
+    return values is not None and bool((values > 0).all())
+
+
+def verdict_lines(diffs, columns, methods) -> list[str]:
+    """One line per condition: the cells (of at least ``VERDICT_SEEDS`` seeds) whose method
+    beat the base model on every seed, by column, and how many lost to it on every seed."""
+    lines = []
+    for condition, _ in CONDITIONS:
+        cells = {k: v for k, v in diffs.items() if k[0] == condition}
+        if not cells:
+            continue
+        counted = {k: np.asarray(v) for k, v in cells.items() if len(v) >= VERDICT_SEEDS}
+        down = sum(bool((v < 0).all()) for v in counted.values())
+        helps = []
+        for d, m in columns:
+            up = [c for c in methods if _all_up(counted.get((condition, d, m, c)))]
+            if up:
+                helps.append(f"{', '.join(up)} on {m}, {d}")
+        verdict = "; ".join(helps) if helps else "no method on any model"
+        lines.append(
+            f"- {condition}: up on every seed: {verdict}. Down on every seed: {down} of the "
+            f"{len(counted)} cells of {VERDICT_SEEDS} seeds or more."
+        )
+    return lines
+
+
 def screen_lines(diffs, plot: str | None = None) -> list[str]:
     """The matrix (one table per condition), and the plot's image line when ``plot`` is set."""
     if not diffs:
@@ -112,6 +144,7 @@ def screen_lines(diffs, plot: str | None = None) -> list[str]:
         f"experiment; {CONDITIONS[1][0]}: the robustness experiment. '.': not run yet.",
         "",
     ]
+    lines += [*verdict_lines(diffs, columns, methods), ""]
     for condition, _ in CONDITIONS:
         if not any(k[0] == condition for k in diffs):
             continue
