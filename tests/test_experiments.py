@@ -14,7 +14,7 @@ def _rows(page: str) -> list[str]:
     return [line for line in page.splitlines() if line.startswith("| ") and "---" not in line]
 
 
-def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
+def test_table4_page_has_every_mode_with_paired_differences(tmp_path, monkeypatch):
     out, work = tmp_path / "results", tmp_path / "work"
     args = ["table4", *experiment_args(out, work)]
     assert main(args) == 0
@@ -76,6 +76,16 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path):
         f"| Table 2 | [page](table2/{DATASET}.md) ({missing} not run) |"
         in (out / "README.md").read_text()
     )
+    # from the stored runs alone (no run folders, no training) the command writes the same page
+    import recbole_atjt.quick_start
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a stored run was trained again")
+
+    monkeypatch.setattr(recbole_atjt.quick_start, "run", no_training)
+    table2_args = experiment_args(out, tmp_path / "empty-work")
+    assert main(["table2", "--models", "DCN", *table2_args]) == 0
+    assert (out / "table2" / f"{DATASET}.md").read_text() == table2_page
 
 
 def test_robustness_and_sweep_pages(tmp_path):

@@ -68,7 +68,7 @@ def test_tuning_page_lists_best_parameters_space_and_trials(tmp_path):
         "| trial_b | TERMINATED | 1 | 0.1500 | 9 | 0.1 |",
     ]
     assert "0.50 h of searching (1 of 4 searches stored)" in text
-    assert "- code: `0123456789` (1 runs); 0 from a tree" in text
+    assert "- code: `0123456789` (1 run); 0 from a tree" in text
     # the searched keys are not listed as fixed
     assert "- atjt: denoise: atjt, alpha_scale: none" in text
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 from recbole_atjt.experiments.design import (
     DIAGNOSIS_MODELS,
@@ -87,11 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         return _tuning(args, seeds, extra)
     for dataset in args.datasets:
         cells = _cells(args, dataset)
-        started = time.time()
         setting = _setting(args, dataset, seeds, extra)
         results = run_cells(args.name, cells, setting)
         page = f"{args.out}/{args.name}/{dataset}.md"
-        write_page(page, args.name, cells, results, setting, time.time() - started)
+        write_page(page, args.name, cells, results, setting)
         print(f"wrote {page}")
     write_leaderboard(args.out)
     return 0
@@ -119,14 +117,12 @@ def _setting(args: argparse.Namespace, dataset: str, seeds: list[int], extra: di
 def _diagnosis(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
     models = tuple(args.models or DIAGNOSIS_MODELS)
     for dataset in args.datasets:
-        started = time.time()
         setting = _setting(args, dataset, seeds, extra)
         d = run_diagnosis(
             setting, models=models, rows=tuple(args.rows), stored_only=args.stored_only
         )
         page = f"{args.out}/diagnosis/{dataset}.md"
-        seconds = None if args.stored_only else time.time() - started
-        write_diagnosis_page(page, d, setting, seconds)
+        write_diagnosis_page(page, d, setting)
         partial = f" ({len(d.results)} of {d.planned_runs} planned runs stored)"
         print(f"wrote {page}" + (partial if args.stored_only else ""))
     write_leaderboard(args.out)

@@ -503,13 +503,8 @@ def stored_only_lines(d: Diagnosis) -> list[str]:
     ]
 
 
-def _stored_time(line: str) -> str:
-    head, took, _ = line.partition("; the command that wrote this page took")
-    return f"{head}; written from stored runs" if took else line
-
-
-def header(d: Diagnosis, setting: Setting, seconds: float | None) -> list[str]:
-    """The setting, as on every experiment page; ``seconds`` None: written from stored runs."""
+def header(d: Diagnosis, setting: Setting) -> list[str]:
+    """The setting, as on every experiment page."""
     dataset = setting.dataset
     runs = list(d.results.values())
     stats = {
@@ -526,10 +521,7 @@ def header(d: Diagnosis, setting: Setting, seconds: float | None) -> list[str]:
         setting.extra,
         f"{stats[CLEAN] or dataset}; 20% injected copy (seed {d.seeds[0]}): {stats[NOISY] or '-'}",
         runs,
-        0.0 if seconds is None else seconds,
     )
-    if seconds is None:
-        lines = [_stored_time(line) for line in lines]
     return [
         f"# diagnosis on {dataset}",
         "",
@@ -546,15 +538,14 @@ def header(d: Diagnosis, setting: Setting, seconds: float | None) -> list[str]:
     ]
 
 
-def write_diagnosis_page(path: str, d: Diagnosis, setting: Setting, seconds: float | None) -> None:
-    """``results/diagnosis/<dataset>.md`` and its PNGs beside it; ``seconds`` None for a page
-    written from stored runs. A plot skips the rows without runs; a model without any gets
-    none."""
+def write_diagnosis_page(path: str, d: Diagnosis, setting: Setting) -> None:
+    """``results/diagnosis/<dataset>.md`` and its PNGs beside it. A plot skips the rows
+    without runs; a model without any gets none."""
     from recbole_atjt.experiments.diagnosis_plots import plot_screening, plot_weights
 
     dataset = setting.dataset
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    lines = [*header(d, setting, seconds), "## Rows", ""]
+    lines = [*header(d, setting), "## Rows", ""]
     lines += rows_table(d)
     stem = os.path.splitext(path)[0]
     for model in d.models:

@@ -190,14 +190,18 @@ def plot_sweep(path: str, results, cells: list[Cell], seeds, title: str) -> None
 def machines(runs: list[dict]) -> str:
     """Where the runs ran, with how many ran on each machine."""
     counts = Counter(run.get("machine", "unrecorded") for run in runs)
-    return "; ".join(f"{name} ({n} runs)" for name, n in counts.items())
+    return "; ".join(f"{name} ({_runs(n)})" for name, n in counts.items())
+
+
+def _runs(n: int) -> str:
+    return f"{n} run" if n == 1 else f"{n} runs"
 
 
 def code_line(runs: list[dict]) -> str:
     """The commits the runs' code came from, with how many runs each, and the dirty ones."""
     commits = Counter((run.get("code") or {}).get("commit", "unrecorded")[:10] for run in runs)
     dirty = sum(bool((run.get("code") or {}).get("dirty")) for run in runs)
-    text = ", ".join(f"`{c}` ({n} runs)" for c, n in sorted(commits.items()))
+    text = ", ".join(f"`{c}` ({_runs(n)})" for c, n in sorted(commits.items()))
     return f"- code: {text}; {dirty} from a tree with uncommitted changes to the package"
 
 
@@ -254,10 +258,10 @@ def setting_lines(
     extra: dict[str, Any],
     dataset_text: str,
     runs: list[dict],
-    seconds: float,
     notes: list[str] | tuple[str, ...] = (),
 ) -> list[str]:
-    """A page's setting: budget, dataset, machine, time, run notes and the budget file."""
+    """A page's setting: budget, dataset, machine, time, run notes and the budget file, all
+    read from the stored runs (a page written again from them is the same page)."""
     trained = [r for r in runs if "reused_from" not in r]
     return [
         f"- budget: `{budget}` (`properties/budgets/{budget}.yaml`); "
@@ -267,8 +271,8 @@ def setting_lines(
         code_line(runs),
         f"- time: {sum(r.get('wall_seconds', 0) for r in trained) / 60:.1f} min of training"
         f" for the {len(trained)} runs trained here; {len(runs) - len(trained)} runs reused "
-        "from other experiments with identical settings; the command that wrote this page took "
-        f"{seconds / 60:.1f} min (finished runs are not trained again)",
+        "from other experiments with identical settings (a rerun of the command trains only the "
+        "runs not stored)",
         *_run_notes(trained),
         *notes,
         "",
@@ -279,7 +283,7 @@ def setting_lines(
     ]
 
 
-def write_page(path: str, name: str, cells, results, setting, seconds: float) -> None:
+def write_page(path: str, name: str, cells, results, setting) -> None:
     """``results/<name>/<dataset>.md``: the cells' ``results`` of one ``Setting``."""
     dataset, seeds = setting.dataset, setting.seeds
     runs = list(results.values())
@@ -299,7 +303,6 @@ def write_page(path: str, name: str, cells, results, setting, seconds: float) ->
             setting.extra,
             str(stats or dataset),
             runs,
-            seconds,
             [*_models_not_run(name, cells), *_tuned_note(name, cells, dataset)],
         ),
     ]
