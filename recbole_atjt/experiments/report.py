@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from recbole_atjt.experiments.convergence import convergence_line
 from recbole_atjt.experiments.design import PAPER_MODELS, TUNED_ATJT, TUNED_VARIANT, Cell
 from recbole_atjt.experiments.tuning import FAMILIES
 
@@ -303,7 +304,11 @@ def write_page(path: str, name: str, cells, results, setting) -> None:
             setting.extra,
             str(stats or dataset),
             runs,
-            [*_models_not_run(name, cells), *_tuned_note(name, cells, dataset)],
+            [
+                *_models_not_run(name, cells),
+                *_tuned_note(name, cells, dataset),
+                *convergence_line(results, cells, seeds, setting.budget),
+            ],
         ),
     ]
     relative = name == "table2"  # the paper's Table 2 has +RI rows

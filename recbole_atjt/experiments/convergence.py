@@ -1,0 +1,78 @@
+"""Whether a page's runs had converged: which were still improving when the epoch cap
+stopped them, and which early stopping ended.
+
+A run is *at the cap* when it trained every allowed epoch and its best validation score
+came at the last one: more epochs might have moved its test metrics, so a difference
+against such a run measures the methods at this budget, not at convergence.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import yaml
+
+from recbole_atjt.experiments.runner import budget_file
+
+
+def epoch_cap(run: dict, budget: str) -> int:
+    """The most epochs the run could train: its own ``epochs`` setting, else the budget's."""
+    settings = (run.get("run_key") or {}).get("settings", {})
+    if "epochs" in settings:
+        return int(settings["epochs"])
+    with open(budget_file(budget), encoding="utf-8") as f:
+        return int(yaml.safe_load(f)["epochs"])
+
+
+def best_epoch(run: dict) -> int | None:
+    """The 0-based epoch of the best validation score (the first of equal ones)."""
+    metric = run.get("valid_metric", "ndcg@5").lower()
+    scores = [epoch.get(metric) for epoch in run.get("valid_per_epoch") or []]
+    if not scores or any(s is None for s in scores):
+        return None
+    return scores.index(max(scores))
+
+
+def at_cap(run: dict, cap: int) -> bool:
+    epochs = len(run.get("valid_per_epoch") or [])
+    return epochs == cap and best_epoch(run) == cap - 1
+
+
+def stopped_early(run: dict, cap: int) -> bool:
+    return 0 < len(run.get("valid_per_epoch") or []) < cap
+
+
+def convergence_line(results, cells, seeds, budget: str) -> list[str]:
+    """One page line: per row of the page, how many runs were at the cap and how many
+    early stopping ended (rows without either are left out)."""
+    capped, early, total = Counter(), Counter(), Counter()
+    base_capped, base_total, caps = 0, 0, set()
+    baselines = {c.baseline for c in cells if c.baseline}
+    for cell in cells:
+        for seed in seeds:
+            run = results.get((cell.key, seed))
+            if run is None or not run.get("valid_per_epoch"):
+                continue
+            cap = epoch_cap(run, budget)
+            caps.add(cap)
+            total[cell.row] += 1
+            capped[cell.row] += at_cap(run, cap)
+            early[cell.row] += stopped_early(run, cap)
+            if (cell.row, cell.column) in baselines:
+                base_total += 1
+                base_capped += at_cap(run, cap)
+    if not total:
+        return []
+    rows = list(dict.fromkeys(c.row for c in cells if c.row in total))
+
+    def counts(counter: Counter) -> str:
+        named = [f"{row} {counter[row]}/{total[row]}" for row in rows if counter[row]]
+        return ", ".join(named) or "none"
+
+    most = "/".join(map(str, sorted(caps)))
+    of_baselines = f" (baselines {base_capped}/{base_total})" if base_total else ""
+    return [
+        f"- convergence ({most} epochs at most): runs still improving when the cap stopped "
+        f"them (best validation at the last epoch): {counts(capped)}{of_baselines}; runs "
+        f"ended by early stopping: {counts(early)}"
+    ]
