@@ -9,7 +9,7 @@ def _run(scores: list[float], epochs: int | None = None) -> dict:
     return {
         "valid_metric": "NDCG@5",
         "valid_per_epoch": [{"epoch": e, "ndcg@5": s} for e, s in enumerate(scores)],
-        "run_key": {"settings": settings},
+        "run_key": {"budget": "smoke", "settings": settings},
     }
 
 
@@ -33,7 +33,7 @@ def test_line_counts_per_row_and_the_baselines():
         (sas_base.key, 1): _run([0.3, 0.2, 0.1], epochs=3),
         (sas.key, 1): _run([0.3, 0.2, 0.1], epochs=3),  # seed 2 of SASRec not stored
     }
-    (line,) = convergence_line(results, [base, atjt, sas_base, sas], [1, 2], "smoke")
+    (line,) = convergence_line(results, [base, atjt, sas_base, sas], [1, 2])
     assert line == (
         "- convergence (3 epochs at most): runs still improving when the cap stopped them "
         "(best validation at the last epoch): DCN 2/4 (baselines 1/3); runs ended by early "

@@ -115,6 +115,11 @@ def test_robustness_and_sweep_pages(tmp_path):
     dnr = ndcg("clean", "DNR") - ndcg("clean", "base")
     up = int(dnr > 0)
     assert f"| DNR | {dnr:+.4f} ± 0.0000 ({up}/1) |" in board
+    # its two base runs (clean, 20% injected) trained their one allowed epoch: both at the cap
+    assert (
+        "- the base runs behind these cells: 2 of 2 were still improving when the cap of 1 "
+        in board
+    )
     assert (out / "first-screen.png").stat().st_size > 1000
     # runs of an experiment still training (no page yet) stay off the first screen
     table2_runs = out / "table2" / "runs" / DATASET

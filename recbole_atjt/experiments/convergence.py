@@ -15,12 +15,15 @@ import yaml
 from recbole_atjt.experiments.runner import budget_file
 
 
-def epoch_cap(run: dict, budget: str) -> int:
-    """The most epochs the run could train: its own ``epochs`` setting, else the budget's."""
-    settings = (run.get("run_key") or {}).get("settings", {})
-    if "epochs" in settings:
-        return int(settings["epochs"])
-    with open(budget_file(budget), encoding="utf-8") as f:
+def epoch_cap(run: dict) -> int | None:
+    """The most epochs the run could train: its own ``epochs`` setting, else its budget's
+    (None for a run without a run key)."""
+    key = run.get("run_key")
+    if not key:
+        return None
+    if "epochs" in key["settings"]:
+        return int(key["settings"]["epochs"])
+    with open(budget_file(key["budget"]), encoding="utf-8") as f:
         return int(yaml.safe_load(f)["epochs"])
 
 
@@ -33,16 +36,16 @@ def best_epoch(run: dict) -> int | None:
     return scores.index(max(scores))
 
 
-def at_cap(run: dict, cap: int) -> bool:
+def at_cap(run: dict, cap: int | None) -> bool:
     epochs = len(run.get("valid_per_epoch") or [])
-    return epochs == cap and best_epoch(run) == cap - 1
+    return cap is not None and epochs == cap and best_epoch(run) == cap - 1
 
 
-def stopped_early(run: dict, cap: int) -> bool:
-    return 0 < len(run.get("valid_per_epoch") or []) < cap
+def stopped_early(run: dict, cap: int | None) -> bool:
+    return cap is not None and 0 < len(run.get("valid_per_epoch") or []) < cap
 
 
-def convergence_line(results, cells, seeds, budget: str) -> list[str]:
+def convergence_line(results, cells, seeds) -> list[str]:
     """One page line: per row of the page, how many runs were at the cap and how many
     early stopping ended (rows without either are left out)."""
     capped, early, total = Counter(), Counter(), Counter()
@@ -51,9 +54,9 @@ def convergence_line(results, cells, seeds, budget: str) -> list[str]:
     for cell in cells:
         for seed in seeds:
             run = results.get((cell.key, seed))
-            if run is None or not run.get("valid_per_epoch"):
+            cap = None if run is None else epoch_cap(run)
+            if cap is None or not run.get("valid_per_epoch"):
                 continue
-            cap = epoch_cap(run, budget)
             caps.add(cap)
             total[cell.row] += 1
             capped[cell.row] += at_cap(run, cap)

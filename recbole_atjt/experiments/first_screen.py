@@ -18,6 +18,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from recbole_atjt.experiments.convergence import at_cap, epoch_cap
 from recbole_atjt.experiments.design import (
     INJECTED_NOISE,
     PAPER_MODELS,
@@ -50,9 +51,11 @@ def _stored(out: str, name: str, dataset: str, key: str, seed: int) -> dict | No
     return run if current and METRIC in run.get("test", {}) else None
 
 
-def paired_differences(out: str, datasets: list[str], seeds: range = range(2020, 2030)):
-    """{(condition, dataset, model, column): [per-seed difference vs base]}."""
-    found: dict[tuple[str, str, str, str], dict[int, float]] = defaultdict(dict)
+SEEDS = range(2020, 2030)
+
+
+def _pairs(out: str, datasets: list[str], seeds: range):
+    """(condition, dataset, cell, seed, its run, its base run) of every stored pair."""
     for dataset in datasets:
 
         def tuned(model: str, method: str, dataset: str = dataset) -> dict | None:
@@ -75,9 +78,34 @@ def paired_differences(out: str, datasets: list[str], seeds: range = range(2020,
                     ours = _stored(out, name, dataset, cell.key, seed)
                     theirs = _stored(out, name, dataset, base.key, seed)
                     if ours and theirs:
-                        diff = ours["test"][METRIC] - theirs["test"][METRIC]
-                        found[(condition, dataset, cell.model, cell.column)][seed] = diff
+                        yield condition, dataset, cell, seed, ours, theirs
+
+
+def paired_differences(out: str, datasets: list[str], seeds: range = SEEDS):
+    """{(condition, dataset, model, column): [per-seed difference vs base]}."""
+    found: dict[tuple[str, str, str, str], dict[int, float]] = defaultdict(dict)
+    for condition, dataset, cell, seed, ours, theirs in _pairs(out, datasets, seeds):
+        diff = ours["test"][METRIC] - theirs["test"][METRIC]
+        found[(condition, dataset, cell.model, cell.column)][seed] = diff
     return {k: [v[s] for s in sorted(v)] for k, v in found.items()}
+
+
+def baselines_line(out: str, datasets: list[str], seeds: range = SEEDS) -> list[str]:
+    """How many of the base runs behind the matrix the epoch cap stopped while they still
+    improved (each base run counted once, whichever experiments share it)."""
+    bases = {}
+    for condition, dataset, cell, seed, _, base in _pairs(out, datasets, seeds):
+        bases[(condition, dataset, cell.model, seed)] = base
+    if not bases:
+        return []
+    caps = {epoch_cap(run) for run in bases.values()}
+    capped = sum(at_cap(run, epoch_cap(run)) for run in bases.values())
+    most = "/".join(str(c) for c in sorted(c for c in caps if c is not None))
+    return [
+        f"- the base runs behind these cells: {capped} of {len(bases)} were still improving "
+        f"when the cap of {most} epochs stopped them (best validation at the last epoch), so "
+        "the differences are at this budget, not at convergence."
+    ]
 
 
 def _columns(diffs) -> list[tuple[str, str]]:
@@ -131,8 +159,9 @@ def verdict_lines(diffs, columns, methods) -> list[str]:
     return lines
 
 
-def screen_lines(diffs, plot: str | None = None) -> list[str]:
-    """The matrix (one table per condition), and the plot's image line when ``plot`` is set."""
+def screen_lines(diffs, plot: str | None = None, notes: list[str] | None = None) -> list[str]:
+    """The verdict and ``notes`` lines, the matrix (one table per condition), and the plot's
+    image line when ``plot`` is set."""
     if not diffs:
         return []
     columns, methods = _columns(diffs), _methods(diffs)
@@ -144,7 +173,7 @@ def screen_lines(diffs, plot: str | None = None) -> list[str]:
         f"experiment; {CONDITIONS[1][0]}: the robustness experiment. '.': not run yet.",
         "",
     ]
-    lines += [*verdict_lines(diffs, columns, methods), ""]
+    lines += [*verdict_lines(diffs, columns, methods), *(notes or []), ""]
     for condition, _ in CONDITIONS:
         if not any(k[0] == condition for k in diffs):
             continue

@@ -8,7 +8,7 @@ import os
 import re
 
 from recbole_atjt.experiments.design import NOISE_RATIOS, PAPER_MODELS, REPLACE_COUNTS
-from recbole_atjt.experiments.first_screen import paired_differences, screen_lines
+from recbole_atjt.experiments.first_screen import baselines_line, paired_differences, screen_lines
 from recbole_atjt.experiments.runner import RUN_FORMAT, budget_file
 from recbole_atjt.paths import PACKAGE_DIR
 
@@ -127,7 +127,11 @@ def write_leaderboard(out: str) -> str:
     lines = [
         "# recbole_atjt results",
         "",
-        *screen_lines(paired_differences(out, datasets), os.path.join(out, FIRST_SCREEN_PLOT)),
+        *screen_lines(
+            paired_differences(out, datasets),
+            os.path.join(out, FIRST_SCREEN_PLOT),
+            baselines_line(out, datasets),
+        ),
         "Every page states its budget, machine, seeds and time. Protocol for all: time-ordered "
         "leave-one-out, the true next item ranked against 100 fixed sampled items, AUC (RecBole's "
         "GAUC over that ranking), HR@5, NDCG@5; test metrics at the epoch with the best "

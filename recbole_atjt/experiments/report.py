@@ -307,7 +307,7 @@ def write_page(path: str, name: str, cells, results, setting) -> None:
             [
                 *_models_not_run(name, cells),
                 *_tuned_note(name, cells, dataset),
-                *convergence_line(results, cells, seeds, setting.budget),
+                *convergence_line(results, cells, seeds),
             ],
         ),
     ]
