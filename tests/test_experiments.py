@@ -14,7 +14,7 @@ def _rows(page: str) -> list[str]:
     return [line for line in page.splitlines() if line.startswith("| ") and "---" not in line]
 
 
-def test_table4_page_has_every_mode_with_paired_differences(tmp_path, monkeypatch):
+def test_table4_page_has_every_mode_with_paired_differences(tmp_path, monkeypatch, capsys):
     out, work = tmp_path / "results", tmp_path / "work"
     args = ["table4", *experiment_args(out, work)]
     assert main(args) == 0
@@ -57,6 +57,14 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path, monkeypatc
         main(["table5", *experiment_args(out, work), "--budget", "cpu"])
     assert (out / "table5" / f"{DATASET}.md").read_text() == table5_page
 
+    # --plan sees that Table 2's DCN runs are Table 4's, and writes nothing
+    capsys.readouterr()
+    assert main(["table2", "--models", "DCN", "--plan", *experiment_args(out, work)]) == 0
+    planned = capsys.readouterr().out
+    assert (
+        f"table2 on {DATASET}: 4 runs: 0 stored, 4 to copy from other experiments, 0 to " in planned
+    )
+    assert not (out / "table2").exists()
     # Table 2 for DCN only: both runs are Table 4's; page and leaderboard name the missing models
     assert main(["table2", "--models", "DCN", *experiment_args(out, work)]) == 0
     missing = "WideDeep, DIN, SASRec, S3Rec, FEARec"

@@ -5,8 +5,9 @@ target corruption, confirmation; see recbole_atjt/experiments/diagnosis.py), tun
 searches for the tuned rows, --trials each; see recbole_atjt/experiments/tuning.py), and
 leaderboard (which only rebuilds results/README.md from the pages already written).
 
-diagnosis --stored_only trains nothing: it writes the page from the runs already stored under
-<out>/diagnosis/runs/<dataset>/ (a partial page while other commands still train).
+--plan trains nothing: it prints what the experiment still has to train and about how long
+that takes. diagnosis --stored_only trains nothing: it writes the page from the runs already
+stored under <out>/diagnosis/runs/<dataset>/ (a partial page while other commands still train).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from recbole_atjt.experiments.design import (
 )
 from recbole_atjt.experiments.diagnosis import run_diagnosis, write_diagnosis_page
 from recbole_atjt.experiments.leaderboard import write_leaderboard
+from recbole_atjt.experiments.plan import plan_lines
 from recbole_atjt.experiments.report import write_page
 from recbole_atjt.experiments.runner import Setting, budget_file, run_cells
 
@@ -65,6 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         "whose choice lacks some of its runs is listed as pending; the header counts the stored "
         "of the planned runs",
     )
+    p.add_argument(
+        "--plan",
+        action="store_true",
+        help="train nothing: print how many of the experiment's runs are stored, to copy from "
+        "other experiments and to train, and the hours the ones to train should take (the "
+        "median time of stored runs of the same model and denoiser); not for diagnosis, tuning",
+    )
     p.add_argument("--trials", type=int, default=16, help="tuning only: trials per search")
     p.add_argument("--out", default="results", help="results folder")
     p.add_argument("--work_dir", default="saved/experiment-data", help="run folders, injected data")
@@ -75,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     extra = parse_overrides(extra_args)
     if args.stored_only and args.name != "diagnosis":
         p.error(f"--stored_only: diagnosis only (got {args.name})")
+    if args.plan and args.name in ("diagnosis", "tuning", "leaderboard"):
+        p.error(f"--plan: not for {args.name}")
     if args.name == "leaderboard":
         print(f"wrote {write_leaderboard(args.out)}")
         return 0
@@ -87,11 +98,15 @@ def main(argv: list[str] | None = None) -> int:
     for dataset in args.datasets:
         cells = _cells(args, dataset)
         setting = _setting(args, dataset, seeds, extra)
+        if args.plan:
+            print("\n".join(plan_lines(args.name, cells, setting)), end="\n\n")
+            continue
         results = run_cells(args.name, cells, setting)
         page = f"{args.out}/{args.name}/{dataset}.md"
         write_page(page, args.name, cells, results, setting)
         print(f"wrote {page}")
-    write_leaderboard(args.out)
+    if not args.plan:
+        write_leaderboard(args.out)
     return 0
 
 

@@ -1,0 +1,51 @@
+"""--plan: what an experiment still has to train and the estimate, on hand-made stored runs."""
+
+import json
+
+from conftest import DATASET
+
+from recbole_atjt.experiments.design import Cell
+from recbole_atjt.experiments.plan import plan_lines
+from recbole_atjt.experiments.runner import Setting, _slug, run_key
+
+
+def _store(folder, name: str, cell: Cell, seed: int, seconds: float) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    run = {
+        "model": cell.model,
+        "denoise": cell.overrides["denoise"],
+        "wall_seconds": seconds,
+        "run_key": run_key(cell, DATASET, "smoke", seed, {}),
+    }
+    (folder / name).write_text(json.dumps(run))
+
+
+def test_plan_counts_stored_copied_and_to_train_with_median_estimates(tmp_path):
+    base = Cell("DCN", "base", "DCN", {"denoise": "none"})
+    atjt = Cell("DCN", "+ATJT", "DCN", {"denoise": "atjt"}, baseline=("DCN", "base"))
+    dnr = Cell("DCN", "DNR", "DCN", {"denoise": "dnr"}, baseline=("DCN", "base"))
+    other = tmp_path / "table4" / "runs" / DATASET
+    _store(other, "a.json", base, 2020, 100.0)  # the same run as base, seed 2020: a copy
+    _store(other, "b.json", base, 2030, 300.0)
+    _store(other, "c.json", atjt, 2031, 60.0)
+    own = tmp_path / "table2" / "runs" / DATASET
+    _store(own, f"{_slug(atjt.key)}-seed2020.json", atjt, 2020, 60.0)
+    # a copy or a resumed run is no estimate
+    _store(other, "d.json", Cell("DCN", "x", "DCN", {"denoise": "none"}), 2040, 1e6)
+    resumed = json.loads((other / "d.json").read_text())
+    (other / "d.json").write_text(json.dumps({**resumed, "resumed": "somewhere"}))
+
+    setting = Setting(DATASET, [2020, 2021], "smoke", str(tmp_path))
+    lines = plan_lines("table2", [base, atjt, dnr], setting)
+    # to train: base 2021 (median 100, 300 = 200 s), +ATJT 2021 (60 s), DNR 2020 and 2021
+    # (no DNR run: the median of DCN's 100, 300, 60, 60 = 80 s): 200 + 60 + 160 = 420 s
+    assert lines[0] == (
+        f"table2 on {DATASET}: 6 runs: 1 stored, 1 to copy from other experiments, "
+        f"4 to train, about {420 / 3600:.1f} h of training"
+    )
+    assert lines[1].startswith("tuned columns (+ATJT tuned, +reset=round tuned): pending")
+    assert lines[-3:] == [
+        "| DCN | base | 2021 | 3.3 min |",
+        "| DCN | +ATJT | 2021 | 1.0 min |",
+        "| DCN | DNR | 2020, 2021 | 1.3 min (the model's runs of any denoiser) |",
+    ]
