@@ -8,6 +8,7 @@ against such a run measures the methods at this budget, not at convergence.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
 import yaml
@@ -23,7 +24,12 @@ def epoch_cap(run: dict) -> int | None:
         return None
     if "epochs" in key["settings"]:
         return int(key["settings"]["epochs"])
-    with open(budget_file(key["budget"]), encoding="utf-8") as f:
+    return _budget_epochs(key["budget"])
+
+
+@functools.cache
+def _budget_epochs(budget: str) -> int:
+    with open(budget_file(budget), encoding="utf-8") as f:
         return int(yaml.safe_load(f)["epochs"])
 
 

@@ -50,9 +50,9 @@ from recbole_atjt.experiments.runner import (
     Setting,
     _check_stored,
     _identity,
-    _slug,
     run_cells,
     run_key,
+    stored_run_path,
 )
 
 NAME = "diagnosis"
@@ -151,11 +151,10 @@ def stored_runs(cells: list[Cell], setting: Setting) -> dict[tuple[str, int], di
     does not parse (a command is writing it) counts as not stored; a run of other settings
     is refused as ``run_cells`` refuses it."""
     dataset, out_dir = setting.dataset, setting.out_dir
-    store = os.path.join(out_dir, NAME, "runs", dataset)
     results = {}
     for cell in cells:
         for seed in setting.seeds:
-            path = os.path.join(store, f"{_slug(cell.key)}-seed{seed}.json")
+            path = stored_run_path(out_dir, NAME, dataset, cell.key, seed)
             try:
                 with open(path, encoding="utf-8") as f:
                     stored = json.load(f)

@@ -28,7 +28,7 @@ from recbole_atjt.experiments.design import (
     table2,
 )
 from recbole_atjt.experiments.report import _spread
-from recbole_atjt.experiments.runner import RUN_FORMAT, _slug
+from recbole_atjt.experiments.runner import RUN_FORMAT, stored_run_path
 from recbole_atjt.experiments.tuning import tuned_overrides
 
 CONDITIONS = (("clean", 0.0), (f"{round(INJECTED_NOISE[-1] * 100)}% injected", INJECTED_NOISE[-1]))
@@ -43,7 +43,7 @@ def _read(path: str, modified: float) -> dict:
 
 
 def _stored(out: str, name: str, dataset: str, key: str, seed: int) -> dict | None:
-    path = os.path.join(out, name, "runs", dataset, f"{_slug(key)}-seed{seed}.json")
+    path = stored_run_path(out, name, dataset, key, seed)
     if not os.path.isfile(path):
         return None
     run = _read(path, os.path.getmtime(path))
@@ -98,9 +98,9 @@ def baselines_line(out: str, datasets: list[str], seeds: range = SEEDS) -> list[
         bases[(condition, dataset, cell.model, seed)] = base
     if not bases:
         return []
-    caps = {epoch_cap(run) for run in bases.values()}
-    capped = sum(at_cap(run, epoch_cap(run)) for run in bases.values())
-    most = "/".join(str(c) for c in sorted(c for c in caps if c is not None))
+    caps = [(run, epoch_cap(run)) for run in bases.values()]
+    capped = sum(at_cap(run, cap) for run, cap in caps)
+    most = "/".join(map(str, sorted({cap for _, cap in caps if cap is not None})))
     return [
         f"- the base runs behind these cells: {capped} of {len(bases)} were still improving "
         f"when the cap of {most} epochs stopped them (best validation at the last epoch), so "

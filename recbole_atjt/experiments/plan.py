@@ -21,7 +21,13 @@ import numpy as np
 
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.experiments.report import _tuned_note
-from recbole_atjt.experiments.runner import Setting, _finished_runs, _identity, _slug, run_key
+from recbole_atjt.experiments.runner import (
+    Setting,
+    _finished_runs,
+    _identity,
+    run_key,
+    stored_run_path,
+)
 
 
 def _kind(model: str, settings: dict) -> tuple:
@@ -56,9 +62,9 @@ def stored_durations(out_dir: str, dataset: str, budget: str) -> dict[tuple, lis
 def _estimate(cell: Cell, durations: dict[tuple, list[float]]) -> tuple[float | None, bool]:
     """(median seconds, whether they are of the cell's own denoiser)."""
     model, denoise, groups = _kind(cell.model, cell.overrides)
-    for kind, own in (((model, denoise, groups), True), ((model, denoise, None), True)):
+    for kind in ((model, denoise, groups), (model, denoise, None)):
         if durations.get(kind):
-            return float(np.median(durations[kind])), own
+            return float(np.median(durations[kind])), True
     seconds = durations.get((model, ANY, None))
     return (float(np.median(seconds)) if seconds else None), False
 
@@ -67,34 +73,34 @@ def plan_lines(name: str, cells: list[Cell], setting: Setting) -> list[str]:
     """The experiment's runs on ``setting.dataset``: how many are stored, to copy and to
     train, with a table of the cells to train and the estimated hours."""
     dataset, out_dir = setting.dataset, setting.out_dir
-    store = os.path.join(out_dir, name, "runs", dataset)
     finished = _finished_runs(out_dir, dataset)
     durations = stored_durations(out_dir, dataset, setting.budget)
     stored, copied = 0, 0
-    to_train: dict[str, list[int]] = {}
+    to_train: list[tuple[Cell, list[int]]] = []
     for cell in cells:
+        seeds = []
         for seed in setting.seeds:
-            if os.path.isfile(os.path.join(store, f"{_slug(cell.key)}-seed{seed}.json")):
+            if os.path.isfile(stored_run_path(out_dir, name, dataset, cell.key, seed)):
                 stored += 1
             elif _identity(run_key(cell, dataset, setting.budget, seed, setting.extra)) in finished:
                 copied += 1
             else:
-                to_train.setdefault(cell.key, []).append(seed)
-    by_key = {c.key: c for c in cells}
+                seeds.append(seed)
+        if seeds:
+            to_train.append((cell, seeds))
     rows, total, unknown = [], 0.0, 0
-    for key, seeds in to_train.items():
-        each, own = _estimate(by_key[key], durations)
+    for cell, seeds in to_train:
+        each, own = _estimate(cell, durations)
         if each is None:
             unknown += len(seeds)
         else:
             total += each * len(seeds)
-        cell = by_key[key]
         minutes = "no stored run to go by" if each is None else f"{each / 60:.1f} min"
         if each is not None and not own:
             minutes += " (the model's runs of any denoiser)"
         rows.append(f"| {cell.row} | {cell.column} | {', '.join(map(str, seeds))} | {minutes} |")
     planned = len(cells) * len(setting.seeds)
-    trains = sum(len(s) for s in to_train.values())
+    trains = sum(len(s) for _, s in to_train)
     lines = [
         f"{name} on {dataset}: {planned} runs: {stored} stored, {copied} to copy from other "
         f"experiments, {trains} to train, about {total / 3600:.1f} h of training"

@@ -85,6 +85,11 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.=+-]+", "_", text)
 
 
+def stored_run_path(out_dir: str, name: str, dataset: str, cell_key: str, seed: int) -> str:
+    """Where experiment ``name`` stores the run of one cell and seed."""
+    return os.path.join(out_dir, name, "runs", dataset, f"{_slug(cell_key)}-seed{seed}.json")
+
+
 def _dataset_for(cell: Cell, dataset: str, data_path: str | None, work_dir: str, seed: int):
     """(dataset name, data_path) of the cell: the clean one or an injected copy."""
     if cell.noise == 0:
@@ -234,7 +239,7 @@ def run_cells(
     os.makedirs(store, exist_ok=True)
     results: dict[tuple[str, int], dict] = {}
     grid = [(c, s) for c in cells for s in setting.seeds]
-    paths = {(c.key, s): os.path.join(store, f"{_slug(c.key)}-seed{s}.json") for c, s in grid}
+    paths = {(c.key, s): stored_run_path(out_dir, name, dataset, c.key, s) for c, s in grid}
     for cell, seed in grid:
         _check_stored(paths[(cell.key, seed)], run_key(cell, dataset, budget, seed, extra), out_dir)
 
