@@ -103,6 +103,7 @@ def test_robustness_and_sweep_pages(tmp_path):
     page = (out / "robustness" / f"{DATASET}.md").read_text()
     assert "DCN 10% injected" in page and "DCN 20% injected" in page
     assert "length-matched AUC" in page
+    assert "- models not run here: DIN, SASRec (of the experiment's three)" in page
     assert (work / f"{DATASET}-noise10-seed2020" / f"{DATASET}-noise10-seed2020.noise").is_file()
     runs = out / "robustness" / "runs" / DATASET
 
@@ -159,6 +160,7 @@ def test_robustness_and_sweep_pages(tmp_path):
     assert board.index("Fig. 4") < board.index("Robustness")
     assert f"| Fig. 4 | [page](fig4/{DATASET}.md) |" in board
     assert "| Table 2 | not run |" in board
+    assert f"| Robustness | [page](robustness/{DATASET}.md) (DIN, SASRec not run) |" in board
     # stated once for all pages: dataset sizes, the budget file, the protocol
     assert re.search(rf"\| {DATASET} \| \d+ \| \d+ \| \d+ \|", board)
     assert board.count("```yaml") == 1 and "Budget `properties/budgets/smoke.yaml`" in board

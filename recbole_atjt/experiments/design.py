@@ -156,6 +156,17 @@ DENOISER_COLUMNS: dict[str, tuple[str | None, dict[str, Any]]] = {
 TABLE2_COLUMNS = ("+ATJT", TUNED_ATJT, TUNED_VARIANT)
 ROBUSTNESS_COLUMNS = tuple(DENOISER_COLUMNS)
 ROBUSTNESS_MODELS = ("DCN", "DIN", "SASRec")
+# The models an experiment runs unless told fewer: a page run for fewer names those it lacks.
+EXPERIMENT_MODELS = {
+    "table2": (PAPER_MODELS, "the paper's six"),
+    "robustness": (ROBUSTNESS_MODELS, "the experiment's three"),
+}
+
+
+def models_lacking(name: str, ran) -> tuple[list[str], str]:
+    """The models of ``name``'s full run that ``ran`` lacks, and what they are a part of."""
+    models, whole = EXPERIMENT_MODELS.get(name, ((), ""))
+    return [m for m in models if m not in ran], whole
 
 
 def _denoisers(model: str, tuned: Tuned | None, columns) -> list[tuple[str, dict[str, Any]]]:

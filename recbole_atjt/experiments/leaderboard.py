@@ -7,7 +7,7 @@ import json
 import os
 import re
 
-from recbole_atjt.experiments.design import NOISE_RATIOS, PAPER_MODELS, REPLACE_COUNTS
+from recbole_atjt.experiments.design import NOISE_RATIOS, REPLACE_COUNTS, models_lacking
 from recbole_atjt.experiments.first_screen import baselines_line, paired_differences, screen_lines
 from recbole_atjt.experiments.runner import RUN_FORMAT, budget_file
 from recbole_atjt.paths import PACKAGE_DIR
@@ -68,12 +68,10 @@ def coverage(out: str, records: dict[tuple[str, str], list[dict]]) -> list[str]:
 
 
 def _page_cell(page: str, out: str, records: dict[tuple[str, str], list[dict]]) -> str:
-    """A link to the page, with the paper's models its runs lack (Table 2 run for some)."""
+    """A link to the page, with the experiment's models its runs lack (run for some)."""
     link = f"[page]({os.path.relpath(page, out)})"
-    if os.path.basename(os.path.dirname(page)) != "table2":
-        return link
     ran = {run.get("model") for run in _page_runs(page, records)}
-    lacking = [m for m in PAPER_MODELS if m not in ran]
+    lacking, _ = models_lacking(os.path.basename(os.path.dirname(page)), ran)
     return f"{link} ({', '.join(lacking)} not run)" if lacking else link
 
 

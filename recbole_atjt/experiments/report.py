@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from recbole_atjt.experiments.convergence import convergence_line
-from recbole_atjt.experiments.design import PAPER_MODELS, TUNED_ATJT, TUNED_VARIANT, Cell
+from recbole_atjt.experiments.design import TUNED_ATJT, TUNED_VARIANT, Cell, models_lacking
 from recbole_atjt.experiments.tuning import FAMILIES
 
 METRICS = (("gauc", "AUC"), ("hit@5", "HR@5"), ("ndcg@5", "NDCG@5"))
@@ -228,12 +228,10 @@ def _run_notes(trained: list[dict]) -> list[str]:
 
 
 def _models_not_run(name: str, cells) -> list[str]:
-    """Table 2's models that this page lacks (it shows the models the command was given)."""
-    ran = {c.model for c in cells}
-    missing = [m for m in PAPER_MODELS if m not in ran]
-    if name != "table2" or not missing:
-        return []
-    return [f"{NOT_RUN}{', '.join(missing)} (of the paper's six)"]
+    """The experiment's models that this page lacks (it shows the models the command was
+    given)."""
+    missing, whole = models_lacking(name, {c.model for c in cells})
+    return [f"{NOT_RUN}{', '.join(missing)} (of {whole})"] if missing else []
 
 
 def _tuned_note(name: str, cells, dataset: str) -> list[str]:
