@@ -52,7 +52,9 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path, monkeypatc
     execution = ["--torch_threads=1", "--compile_recognizer=True"]
     assert main(["table5", *experiment_args(out, work), *execution]) == 0
     assert all(p.stat().st_mtime == t for p, t in stored.items())
-    table5_page = (out / "table5" / f"{DATASET}.md").read_text()
+    # ... nor another page: the page states the threads the runs recorded, not the command's
+    assert (out / "table5" / f"{DATASET}.md").read_text() == table5_page
+    assert re.search(r"- machine: .*, \d+ torch threads? \(2 runs\)", table5_page)
     with pytest.raises(SystemExit, match=r"other settings \(budget 'smoke'.*--out"):
         main(["table5", *experiment_args(out, work), "--budget", "cpu"])
     assert (out / "table5" / f"{DATASET}.md").read_text() == table5_page

@@ -9,13 +9,13 @@ from recbole_atjt.experiments.plan import plan_lines
 from recbole_atjt.experiments.runner import Setting, _slug, run_key
 
 
-def _store(folder, name: str, cell: Cell, seed: int, seconds: float) -> None:
+def _store(folder, name: str, cell: Cell, seed: int, seconds: float, **key) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     run = {
         "model": cell.model,
         "denoise": cell.overrides["denoise"],
         "wall_seconds": seconds,
-        "run_key": run_key(cell, DATASET, "smoke", seed, {}),
+        "run_key": {**run_key(cell, DATASET, "smoke", seed, {}), **key},
     }
     (folder / name).write_text(json.dumps(run))
 
@@ -49,3 +49,19 @@ def test_plan_counts_stored_copied_and_to_train_with_median_estimates(tmp_path):
         "| DCN | +ATJT | 2021 | 1.0 min |",
         "| DCN | DNR | 2020, 2021 | 1.3 min (the model's runs of any denoiser) |",
     ]
+
+
+def test_plan_counts_runs_of_older_code_as_refused_and_to_train(tmp_path):
+    base = Cell("DCN", "base", "DCN", {"denoise": "none"})
+    own = tmp_path / "table3" / "runs" / DATASET
+    _store(own, f"{_slug(base.key)}-seed2020.json", base, 2020, 120.0, format=None)
+    _store(own, f"{_slug(base.key)}-seed2021.json", base, 2021, 60.0)
+    lines = plan_lines("table3", [base], Setting(DATASET, [2020, 2021], "smoke", str(tmp_path)))
+    assert lines[0].startswith(
+        f"table3 on {DATASET}: 2 runs: 1 stored, 0 to copy from other experiments, 1 to train"
+    )
+    assert lines[1] == (
+        f"1 of the runs to train are stored in {own} with other settings or by older code: the "
+        "command refuses to run until they are moved away (or given its own --out)"
+    )
+    assert lines[-1] == "| DCN | base | 2020 | 1.5 min |"

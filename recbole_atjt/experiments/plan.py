@@ -2,8 +2,9 @@
 
 Each (cell, seed) of the experiment is *stored* (its run is in the experiment's store),
 *to copy* (another experiment holds a run of identical settings, which the command copies
-without training) or *to train*. A run to train is estimated by the median
-``wall_seconds`` of the stored runs of the same model, dataset, budget and denoiser (with
+without training) or *to train*; a stored run of other settings or older code, which the
+command refuses, is counted to train (once it is moved away). A run to train is estimated by
+the median ``wall_seconds`` of the stored runs of the same model, dataset, budget and denoiser (with
 the same ``atjt_groups`` where any has it; else of the model with any denoiser, and the
 table says so) in any folder under ``<out>``, earlier code's pages included, on whatever
 machine trained them: a guide for planning, not a promise. Copies and resumed runs (whose
@@ -26,6 +27,7 @@ from recbole_atjt.experiments.runner import (
     _finished_runs,
     _identity,
     run_key,
+    stored_conflict,
     stored_run_path,
 )
 
@@ -75,14 +77,19 @@ def plan_lines(name: str, cells: list[Cell], setting: Setting) -> list[str]:
     dataset, out_dir = setting.dataset, setting.out_dir
     finished = _finished_runs(out_dir, dataset)
     durations = stored_durations(out_dir, dataset, setting.budget)
-    stored, copied = 0, 0
+    stored, copied, refused = 0, 0, 0
     to_train: list[tuple[Cell, list[int]]] = []
     for cell in cells:
         seeds = []
         for seed in setting.seeds:
-            if os.path.isfile(stored_run_path(out_dir, name, dataset, cell.key, seed)):
+            key = run_key(cell, dataset, setting.budget, seed, setting.extra)
+            path = stored_run_path(out_dir, name, dataset, cell.key, seed)
+            if stored_conflict(path, key) is not None:
+                refused += 1
+                seeds.append(seed)
+            elif os.path.isfile(path):
                 stored += 1
-            elif _identity(run_key(cell, dataset, setting.budget, seed, setting.extra)) in finished:
+            elif _identity(key) in finished:
                 copied += 1
             else:
                 seeds.append(seed)
@@ -106,6 +113,13 @@ def plan_lines(name: str, cells: list[Cell], setting: Setting) -> list[str]:
         f"experiments, {trains} to train, about {total / 3600:.1f} h of training"
         + (f" (and {unknown} runs without an estimate)" if unknown else ""),
     ]
+    if refused:
+        folder = os.path.join(out_dir, name, "runs", dataset)
+        lines.append(
+            f"{refused} of the runs to train are stored in {folder} with other settings or by "
+            "older code: the command refuses to run until they are moved away (or given its "
+            "own --out)"
+        )
     lines += [note.removeprefix("- ") for note in _tuned_note(name, cells, dataset)]
     if rows:
         lines += ["", "| row | column | seeds to train | estimate per run |", "|---|---|---|---:|"]

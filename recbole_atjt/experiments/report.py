@@ -10,6 +10,7 @@ import numpy as np
 
 from recbole_atjt.experiments.convergence import convergence_line
 from recbole_atjt.experiments.design import TUNED_ATJT, TUNED_VARIANT, Cell, models_lacking
+from recbole_atjt.experiments.runner import EXECUTION_ONLY
 from recbole_atjt.experiments.tuning import FAMILIES
 
 METRICS = (("gauc", "AUC"), ("hit@5", "HR@5"), ("ndcg@5", "NDCG@5"))
@@ -189,9 +190,15 @@ def plot_sweep(path: str, results, cells: list[Cell], seeds, title: str) -> None
 
 
 def machines(runs: list[dict]) -> str:
-    """Where the runs ran, with how many ran on each machine."""
-    counts = Counter(run.get("machine", "unrecorded") for run in runs)
+    """Where the runs ran and on how many torch threads, with how many runs each."""
+    counts = Counter(_machine(run) for run in runs)
     return "; ".join(f"{name} ({_runs(n)})" for name, n in counts.items())
+
+
+def _machine(run: dict) -> str:
+    threads = run.get("torch_threads")
+    where = run.get("machine", "unrecorded")
+    return f"{where}, {threads} torch thread{'s' * (threads != 1)}" if threads else where
 
 
 def _runs(n: int) -> str:
@@ -262,6 +269,8 @@ def setting_lines(
     """A page's setting: budget, dataset, machine, time, run notes and the budget file, all
     read from the stored runs (a page written again from them is the same page)."""
     trained = [r for r in runs if "reused_from" not in r]
+    # how the runs executed (threads) is on the machine line, read from the runs themselves
+    extra = {k: v for k, v in extra.items() if k not in EXECUTION_ONLY}
     return [
         f"- budget: `{budget}` (`properties/budgets/{budget}.yaml`); "
         f"extra settings: {extra or '-'}",

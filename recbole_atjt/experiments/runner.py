@@ -315,22 +315,30 @@ def run_cells(
     return results
 
 
-def _check_stored(path: str, key: dict, out_dir: str) -> None:
-    """Refuse to mix runs of other settings (another budget, --epochs=...) into one page."""
+def stored_conflict(path: str, key: dict) -> str | None:
+    """How the run stored at ``path`` differs from ``key``'s (another budget, other settings,
+    older code), or None where nothing is stored there or it is the same run."""
     if not os.path.isfile(path):
-        return
+        return None
     with open(path, encoding="utf-8") as f:
         stored = json.load(f).get("run_key")
     if stored is not None and _identity(stored) == _identity(key):
-        return
+        return None
     code = ""
     if stored is not None and stored.get("format") != key["format"]:
         code = f", trained by older code (run format {stored.get('format')}, now {key['format']})"
+    return f"budget {stored and stored['budget']!r}, settings {stored and stored['settings']}{code}"
+
+
+def _check_stored(path: str, key: dict, out_dir: str) -> None:
+    """Refuse to mix runs of other settings (another budget, --epochs=...) into one page."""
+    conflict = stored_conflict(path, key)
+    if conflict is None:
+        return
     raise SystemExit(
-        f"error: {path} holds a run of other settings (budget {stored and stored['budget']!r}, "
-        f"settings {stored and stored['settings']}{code}) than asked (budget {key['budget']!r}, "
-        f"settings {key['settings']}); results of other settings belong in their own "
-        f"folder: add --out {out_dir}-<name>"
+        f"error: {path} holds a run of other settings ({conflict}) than asked (budget "
+        f"{key['budget']!r}, settings {key['settings']}); results of other settings belong in "
+        f"their own folder: add --out {out_dir}-<name>"
     )
 
 
