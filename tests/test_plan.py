@@ -51,17 +51,23 @@ def test_plan_counts_stored_copied_and_to_train_with_median_estimates(tmp_path):
     ]
 
 
-def test_plan_counts_runs_of_older_code_as_refused_and_to_train(tmp_path):
+def test_plan_counts_runs_of_older_code_as_refused_and_as_what_they_become(tmp_path):
     base = Cell("DCN", "base", "DCN", {"denoise": "none"})
+    atjt = Cell("DCN", "+ATJT", "DCN", {"denoise": "atjt"}, baseline=("DCN", "base"))
     own = tmp_path / "table3" / "runs" / DATASET
-    _store(own, f"{_slug(base.key)}-seed2020.json", base, 2020, 120.0, format=None)
+    for cell in (base, atjt):
+        _store(own, f"{_slug(cell.key)}-seed2020.json", cell, 2020, 120.0, format=None)
     _store(own, f"{_slug(base.key)}-seed2021.json", base, 2021, 60.0)
-    lines = plan_lines("table3", [base], Setting(DATASET, [2020, 2021], "smoke", str(tmp_path)))
+    # another experiment's base run of seed 2020, of the current code: a copy once moved away
+    _store(tmp_path / "table4" / "runs" / DATASET, "a.json", base, 2020, 60.0)
+    setting = Setting(DATASET, [2020, 2021], "smoke", str(tmp_path))
+    lines = plan_lines("table3", [base, atjt], setting)
     assert lines[0].startswith(
-        f"table3 on {DATASET}: 2 runs: 1 stored, 0 to copy from other experiments, 1 to train"
+        f"table3 on {DATASET}: 4 runs: 1 stored, 1 to copy from other experiments, 2 to train"
     )
     assert lines[1] == (
-        f"1 of the runs to train are stored in {own} with other settings or by older code: the "
-        "command refuses to run until they are moved away (or given its own --out)"
+        f"2 runs are stored in {own} with other settings or by older code: the command "
+        "refuses to run until they are moved away (or given its own --out)"
     )
-    assert lines[-1] == "| DCN | base | 2020 | 1.5 min |"
+    # the older code's +ATJT run is the estimate (120 s), as earlier pages' runs are
+    assert lines[-1] == "| DCN | +ATJT | 2020, 2021 | 2.0 min |"

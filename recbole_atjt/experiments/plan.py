@@ -3,12 +3,12 @@
 Each (cell, seed) of the experiment is *stored* (its run is in the experiment's store),
 *to copy* (another experiment holds a run of identical settings, which the command copies
 without training) or *to train*; a stored run of other settings or older code, which the
-command refuses, is counted to train (once it is moved away). A run to train is estimated by
-the median ``wall_seconds`` of the stored runs of the same model, dataset, budget and denoiser (with
-the same ``atjt_groups`` where any has it; else of the model with any denoiser, and the
-table says so) in any folder under ``<out>``, earlier code's pages included, on whatever
-machine trained them: a guide for planning, not a promise. Copies and resumed runs (whose
-time is only the resumed part) are left out of the estimates.
+command refuses, is counted as what it becomes once moved away (to copy or to train). A run
+to train is estimated by the median ``wall_seconds`` of the stored runs of the same model,
+dataset, budget and denoiser (with the same ``atjt_groups`` where any has it; else of the
+model with any denoiser, and the table says so) in any folder under ``<out>``, earlier code's
+pages included, on whatever machine trained them: a guide for planning, not a promise.
+Copies and resumed runs (whose time is only the resumed part) are left out of the estimates.
 """
 
 from __future__ import annotations
@@ -84,10 +84,8 @@ def plan_lines(name: str, cells: list[Cell], setting: Setting) -> list[str]:
         for seed in setting.seeds:
             key = run_key(cell, dataset, setting.budget, seed, setting.extra)
             path = stored_run_path(out_dir, name, dataset, cell.key, seed)
-            if stored_conflict(path, key) is not None:
-                refused += 1
-                seeds.append(seed)
-            elif os.path.isfile(path):
+            refused += stored_conflict(path, key) is not None
+            if os.path.isfile(path) and stored_conflict(path, key) is None:
                 stored += 1
             elif _identity(key) in finished:
                 copied += 1
@@ -116,9 +114,8 @@ def plan_lines(name: str, cells: list[Cell], setting: Setting) -> list[str]:
     if refused:
         folder = os.path.join(out_dir, name, "runs", dataset)
         lines.append(
-            f"{refused} of the runs to train are stored in {folder} with other settings or by "
-            "older code: the command refuses to run until they are moved away (or given its "
-            "own --out)"
+            f"{refused} runs are stored in {folder} with other settings or by older code: the "
+            "command refuses to run until they are moved away (or given its own --out)"
         )
     lines += [note.removeprefix("- ") for note in _tuned_note(name, cells, dataset)]
     if rows:
