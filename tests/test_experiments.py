@@ -6,6 +6,7 @@ import pytest
 from conftest import DATASET, experiment_args
 
 from recbole_atjt.experiments.__main__ import main
+from recbole_atjt.experiments.defaults_digest import defaults_digest
 from recbole_atjt.experiments.design import PAPER_ATJT, Cell
 from recbole_atjt.experiments.runner import RUN_FORMAT, Setting, _slug, run_cells, run_key
 
@@ -29,6 +30,8 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path, monkeypatc
     assert "budget: `smoke`" in page and "2 seeds (2020, 2021)" in page
     runs = list((out / "table4" / "runs" / DATASET).glob("*.json"))
     assert len(runs) == 14
+    # each run records the defaults it was trained under (a later edit of them refuses it)
+    assert {json.loads(p.read_text())["defaults"] for p in runs} == {defaults_digest("smoke")}
     assert re.search(r"- machine: .* CPU, \d+ cores, torch [^;]* \(14 runs\)", page)
 
     # a rerun reuses every finished run

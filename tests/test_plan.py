@@ -1,12 +1,14 @@
-"""--plan: what an experiment still has to train and the estimate, on hand-made stored runs."""
+"""--plan: what an experiment still has to train and the estimate, and which stored runs the
+command refuses, on hand-made stored runs."""
 
 import json
 
 from conftest import DATASET
 
+from recbole_atjt.experiments.defaults_digest import defaults_digest
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.experiments.plan import plan_lines
-from recbole_atjt.experiments.runner import Setting, _slug, run_key
+from recbole_atjt.experiments.runner import Setting, _slug, run_key, stored_conflict
 
 
 def _store(folder, name: str, cell: Cell, seed: int, seconds: float, **key) -> None:
@@ -71,3 +73,50 @@ def test_plan_counts_runs_of_older_code_as_refused_and_as_what_they_become(tmp_p
     )
     # the older code's +ATJT run is the estimate (120 s), as earlier pages' runs are
     assert lines[-1] == "| DCN | +ATJT | 2020, 2021 | 2.0 min |"
+
+
+def test_runs_of_other_defaults_are_refused_and_never_copied(tmp_path):
+    base = Cell("DCN", "base", "DCN", {"denoise": "none"})
+    own = tmp_path / "table3" / "runs" / DATASET
+    other = tmp_path / "table4" / "runs" / DATASET
+    today = defaults_digest("smoke")
+    _store(own, f"{_slug(base.key)}-seed2020.json", base, 2020, 60.0)  # none recorded: taken
+    for folder, seed, digest in ((own, 2021, "0" * 12), (other, 2022, "0" * 12)):
+        _store(folder, f"{_slug(base.key)}-seed{seed}.json", base, seed, 60.0)
+        run = json.loads((folder / f"{_slug(base.key)}-seed{seed}.json").read_text())
+        (folder / f"{_slug(base.key)}-seed{seed}.json").write_text(
+            json.dumps({**run, "defaults": digest})
+        )
+    setting = Setting(DATASET, [2020, 2021, 2022], "smoke", str(tmp_path))
+    lines = plan_lines("table3", [base], setting)
+    assert lines[0].startswith(
+        f"table3 on {DATASET}: 3 runs: 1 stored, 0 to copy from other experiments, 2 to train"
+    )
+    assert lines[1].startswith(f"1 runs are stored in {own} with other settings")
+    path = str(own / f"{_slug(base.key)}-seed2021.json")
+    key = run_key(base, DATASET, "smoke", 2021, {})
+    assert stored_conflict(path, key) == (
+        f"trained under other properties files (defaults digest {'0' * 12}, now {today})"
+    )
+
+
+def test_defaults_digest_follows_values_not_comments(tmp_path, monkeypatch):
+    import shutil
+
+    from recbole_atjt.experiments import defaults_digest as module
+
+    copy = tmp_path / "properties"
+    shutil.copytree(module.PROPERTIES_DIR, copy)
+    monkeypatch.setattr(module, "PROPERTIES_DIR", copy)
+    module.defaults_digest.cache_clear()
+    try:
+        first = module.defaults_digest("cpu")
+        budget = copy / "budgets" / "cpu.yaml"
+        budget.write_text(budget.read_text() + "# a comment changes nothing\n")
+        module.defaults_digest.cache_clear()
+        assert module.defaults_digest("cpu") == first
+        budget.write_text(budget.read_text().replace("epochs: 10", "epochs: 11"))
+        module.defaults_digest.cache_clear()
+        assert module.defaults_digest("cpu") != first
+    finally:
+        module.defaults_digest.cache_clear()

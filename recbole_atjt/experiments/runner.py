@@ -32,6 +32,7 @@ from typing import Any
 
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.experiments.claims import claim, holder_text
+from recbole_atjt.experiments.defaults_digest import defaults_conflict, defaults_digest
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.modes import MODE_SPECIFIC_KEYS
 from recbole_atjt.noise import inject
@@ -201,13 +202,14 @@ def _interrupted_run(folders: str) -> str | None:
 
 
 def _finished_runs(out_dir: str, dataset: str) -> dict[str, str]:
-    """Every stored run of ``dataset`` in any experiment, by its run identity."""
+    """Every stored run of ``dataset`` in any experiment, by its run identity (of today's
+    defaults)."""
     found = {}
     for path in sorted(glob.glob(os.path.join(out_dir, "*", "runs", dataset, "*.json"))):
         with open(path, encoding="utf-8") as f:
-            key = json.load(f).get("run_key")
-        if key is not None:
-            found.setdefault(_identity(key), path)
+            stored = json.load(f)
+        if stored.get("run_key") is not None and defaults_conflict(stored) is None:
+            found.setdefault(_identity(stored["run_key"]), path)
     return found
 
 
@@ -274,6 +276,7 @@ def run_cells(
         outcome["wall_seconds"] = time.time() - started
         outcome["machine"] = machine(settings)
         outcome["run_key"] = key
+        outcome["defaults"] = defaults_digest(budget)
         if pretrained:
             outcome["pretrained_from"] = pretrained
         return outcome
@@ -317,13 +320,14 @@ def run_cells(
 
 def stored_conflict(path: str, key: dict) -> str | None:
     """How the run stored at ``path`` differs from ``key``'s (another budget, other settings,
-    older code), or None where nothing is stored there or it is the same run."""
+    older code, other defaults), or None where nothing is stored there or it is the same run."""
     if not os.path.isfile(path):
         return None
     with open(path, encoding="utf-8") as f:
-        stored = json.load(f).get("run_key")
+        run = json.load(f)
+    stored = run.get("run_key")
     if stored is not None and _identity(stored) == _identity(key):
-        return None
+        return defaults_conflict(run)
     code = ""
     if stored is not None and stored.get("format") != key["format"]:
         code = f", trained by older code (run format {stored.get('format')}, now {key['format']})"
