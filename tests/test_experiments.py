@@ -8,7 +8,14 @@ from conftest import DATASET, experiment_args
 from recbole_atjt.experiments.__main__ import main
 from recbole_atjt.experiments.defaults_digest import defaults_digest
 from recbole_atjt.experiments.design import PAPER_ATJT, Cell
-from recbole_atjt.experiments.runner import RUN_FORMAT, Setting, _slug, run_cells, run_key
+from recbole_atjt.experiments.runner import (
+    RUN_FORMAT,
+    Setting,
+    _shared_pretrained,
+    _slug,
+    run_cells,
+    run_key,
+)
 
 
 def _rows(page: str) -> list[str]:
@@ -213,6 +220,30 @@ def test_runs_of_older_code_are_never_reused_nor_mixed_into_a_page(tmp_path):
     with pytest.raises(SystemExit, match=r"other settings \(budget 'smoke'.*run format None, now"):
         run_cells("table5", [cell], setting, run_fn=fake)
     assert len(calls) == 1
+
+
+def test_runs_of_other_defaults_train_again_and_a_moved_run_is_skipped(tmp_path):
+    out = tmp_path / "results"
+    cell = Cell("ATJT", "DCN", "DCN", {"denoise": "atjt"})
+    key = run_key(cell, DATASET, "smoke", 2020, None)
+    store = out / "table5" / "runs" / DATASET
+    store.mkdir(parents=True)
+    stale = {"run_key": key, "defaults": "0" * 12, "test": {}}  # trained before an edit
+    (store / "ATJT_DCN-seed2020.json").write_text(json.dumps(stale))
+    calls = []
+
+    def fake(model, dataset, config_files, settings):
+        calls.append(settings)
+        return {"test": {"ndcg@5": 0.1}}
+
+    setting = Setting(DATASET, [2020], "smoke", str(out), work_dir=str(tmp_path / "w"))
+    results = run_cells("table4", [cell], setting, run_fn=fake)
+    assert len(calls) == 1 and results[(cell.key, 2020)]["defaults"] == defaults_digest("smoke")
+    with pytest.raises(SystemExit, match=r"other properties files \(defaults digest 0{12}"):
+        run_cells("table5", [cell], setting, run_fn=fake)
+    # a finished run moved away after the command listed it is passed over, not opened
+    s3rec = run_key(Cell("S3Rec", "base", "S3Rec", {"denoise": "none"}), DATASET, "smoke", 1, {})
+    assert _shared_pretrained(s3rec, {"listed": str(tmp_path / "moved.json")}) is None
 
 
 def test_an_injected_copy_of_ml_100k_needs_no_data_path(tmp_path):

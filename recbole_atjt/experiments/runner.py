@@ -179,6 +179,8 @@ def _shared_pretrained(key: dict, finished: dict[str, str]) -> str | None:
         return None
     wanted = _pretraining_identity(key)
     for path in finished.values():
+        if not os.path.isfile(path):
+            continue  # moved away since the command listed it
         with open(path, encoding="utf-8") as f:
             stored = json.load(f)
         if stored.get("run_key") is None or _pretraining_identity(stored["run_key"]) != wanted:
@@ -300,7 +302,7 @@ def run_cells(
                         print(
                             f"{label}: trained by {holder_text(path)}, waiting for it", flush=True
                         )
-                elif _identity(key) in finished:
+                elif os.path.isfile(finished.get(_identity(key), "")):
                     earlier = finished[_identity(key)]
                     with open(earlier, encoding="utf-8") as f:
                         outcome = json.load(f)
