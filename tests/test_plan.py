@@ -79,7 +79,7 @@ def test_runs_of_other_defaults_are_refused_and_never_copied(tmp_path):
     base = Cell("DCN", "base", "DCN", {"denoise": "none"})
     own = tmp_path / "table3" / "runs" / DATASET
     other = tmp_path / "table4" / "runs" / DATASET
-    today = defaults_digest("smoke")
+    today = defaults_digest("smoke", "DCN")
     _store(own, f"{_slug(base.key)}-seed2020.json", base, 2020, 60.0)  # none recorded: taken
     for folder, seed, digest in ((own, 2021, "0" * 12), (other, 2022, "0" * 12)):
         _store(folder, f"{_slug(base.key)}-seed{seed}.json", base, seed, 60.0)
@@ -110,13 +110,20 @@ def test_defaults_digest_follows_values_not_comments(tmp_path, monkeypatch):
     monkeypatch.setattr(module, "PROPERTIES_DIR", copy)
     module.defaults_digest.cache_clear()
     try:
-        first = module.defaults_digest("cpu")
+        first = module.defaults_digest("cpu", "DCN")
         budget = copy / "budgets" / "cpu.yaml"
         budget.write_text(budget.read_text() + "# a comment changes nothing\n")
         module.defaults_digest.cache_clear()
-        assert module.defaults_digest("cpu") == first
+        assert module.defaults_digest("cpu", "DCN") == first
         budget.write_text(budget.read_text().replace("epochs: 10", "epochs: 11"))
         module.defaults_digest.cache_clear()
-        assert module.defaults_digest("cpu") != first
+        assert module.defaults_digest("cpu", "DCN") != first
+        # a model's own file changes that model's digest alone
+        sasrec = module.defaults_digest("cpu", "SASRec")
+        dcn = copy / "model" / "DCN.yaml"
+        dcn.write_text(dcn.read_text().replace("[128, 128]", "[64, 64]"))
+        module.defaults_digest.cache_clear()
+        assert module.defaults_digest("cpu", "SASRec") == sasrec
+        assert module.defaults_digest("cpu", "DCN") != first
     finally:
         module.defaults_digest.cache_clear()

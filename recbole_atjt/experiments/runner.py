@@ -278,7 +278,7 @@ def run_cells(
         outcome["wall_seconds"] = time.time() - started
         outcome["machine"] = machine(settings)
         outcome["run_key"] = key
-        outcome["defaults"] = defaults_digest(budget)
+        outcome["defaults"] = defaults_digest(budget, cell.model)
         if pretrained:
             outcome["pretrained_from"] = pretrained
         return outcome
