@@ -2,8 +2,12 @@
 
 Precedence, lowest first: RecBole's own properties (overall, model, dataset,
 quick-start files), then ours (``properties/overall.yaml``,
-``properties/model/<Model>.yaml``), then the user's config files, config dict
-and overrides. The process's ``sys.argv`` is never read.
+``properties/model/<Model>.yaml``, ``properties/dataset/<dataset>.yaml``), then the user's
+config files, config dict and overrides. The process's ``sys.argv`` is never read.
+
+The dataset files (RecBole's and ours) are those of ``dataset_properties``: by default the
+source dataset an injected copy records (so a noisy copy of ml-100k keeps ml-100k's
+features and rating threshold), else the dataset itself.
 """
 
 from __future__ import annotations
@@ -24,7 +28,13 @@ from recbole_atjt.compat import isolated_argv
 from recbole_atjt.config_files import read_config_file
 from recbole_atjt.data.checks import atomic_header
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, bundled_datasets, properties_dir
+from recbole_atjt.paths import (
+    BUNDLED_DATA_DIR,
+    PROPERTIES_DIR,
+    bundled_datasets,
+    properties_dataset,
+    property_files,
+)
 from recbole_atjt.validation import (
     CHOICE_KEYS,
     RULES,
@@ -48,16 +58,6 @@ UNIFORM_NEGATIVE = {
     "dynamic": False,
     "candidate_num": 0,
 }
-
-
-def property_files(model: str, dataset: str) -> list[Path]:
-    """Our properties files, layered in this order over RecBole's (those that exist apply)."""
-    root = properties_dir()
-    return [
-        root / "overall.yaml",
-        root / "model" / f"{model}.yaml",
-        root / "dataset" / f"{dataset}.yaml",
-    ]
 
 
 class ATJTConfig(Config):
@@ -84,8 +84,11 @@ class ATJTConfig(Config):
         validate_model_keys(self.final_config_dict)
 
     def _load_internal_config_dict(self, model: str, model_class: type, dataset: str) -> None:
-        super()._load_internal_config_dict(model, model_class, dataset)
-        for path in property_files(model, dataset):
+        # RecBole picks dataset files (and, for ml-100k, features and a rating threshold) by
+        # the dataset's name: an injected copy is read as its source is.
+        source = properties_dataset(dataset, self.external_config_dict)
+        super()._load_internal_config_dict(model, model_class, source)
+        for path in property_files(model, source):
             if path.is_file():
                 self._update_internal_config_dict(str(path))
 
@@ -103,8 +106,9 @@ class ATJTConfig(Config):
             final["train_neg_sample_args"] = _train_negatives_for(self.model_class, final)
         if "data_path" not in self.external_config_dict and self.dataset in bundled_datasets():
             final["data_path"] = str(BUNDLED_DATA_DIR)
+        final["dataset_properties"] = properties_dataset(self.dataset, self.external_config_dict)
         if "load_col" not in self.external_config_dict and not _has_dataset_properties(
-            self.dataset
+            final["dataset_properties"]
         ):
             # RecBole's default loads user and item only; histories need the time column.
             fields = ("USER_ID_FIELD", "ITEM_ID_FIELD", "TIME_FIELD")

@@ -7,7 +7,9 @@ writes the dataset ``D-noise10`` (beside D, or under ``--out_path``): exactly
 each user's last two, which are the validation and test targets) are replaced
 by uniformly random items that user never interacted with (timestamps kept),
 plus ``D-noise10.noise`` marking every interaction (``is_noise`` 1 for the
-injected ones). ``.item`` and ``.user`` files are copied under the new name.
+injected ones). ``.item`` and ``.user`` files are copied under the new name, and
+``D-noise10.source`` names D: the copy is read with D's properties files (RecBole's
+and ours; for ml-100k its features and rating threshold), as D itself is.
 
 ``--mode=steam`` corrupts in the style of STEAM (Lin et al., WWW 2023): each
 training interaction is independently kept, deleted (``--delete_ratio``), or
@@ -29,6 +31,7 @@ import numpy as np
 
 from recbole_atjt.data.checks import field_names
 from recbole_atjt.errors import ATJTError
+from recbole_atjt.paths import SOURCE_SUFFIX, properties_dataset
 
 
 def _read_inter(path: str) -> tuple[list[str], list[list[str]]]:
@@ -163,6 +166,8 @@ def inject(
     )
     if mode == "steam":
         _write(os.path.join(target, f"{name}.deleted"), keys, ([r[u], r[i], r[t]] for r in deleted))
+    with open(os.path.join(target, f"{name}{SOURCE_SUFFIX}"), "w", encoding="utf-8") as f:
+        f.write(f"{properties_dataset(dataset, {'data_path': data_path})}\n")
     for suffix in ("item", "user"):
         side = os.path.join(source, f"{dataset}.{suffix}")
         if os.path.isfile(side):

@@ -18,6 +18,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
 PROPERTIES_DIR = PACKAGE_DIR / "properties"
 BUNDLED_DATA_DIR = PACKAGE_DIR / "dataset"
+# An injected copy's file naming the dataset it was made from (read with that one's properties)
+SOURCE_SUFFIX = ".source"
 # RecBole's own bundled datasets (ml-100k), found without importing RecBole's heavy modules
 RECBOLE_DATA_DIR = Path(importlib.util.find_spec("recbole").origin).parent / "dataset_example"
 
@@ -38,3 +40,26 @@ def bundled_datasets() -> list[str]:
     if not BUNDLED_DATA_DIR.is_dir():
         return []
     return sorted(p.name for p in BUNDLED_DATA_DIR.iterdir() if (p / f"{p.name}.inter").is_file())
+
+
+def properties_dataset(dataset: str, settings: dict) -> str:
+    """The dataset whose properties files ``dataset`` is read with: ``dataset_properties``
+    where the user sets it, else the source an injected copy names in its ``.source`` file,
+    else ``dataset`` itself."""
+    if settings.get("dataset_properties"):
+        return str(settings["dataset_properties"])
+    folder = Path(settings.get("data_path") or "dataset") / dataset
+    recorded = folder / f"{dataset}{SOURCE_SUFFIX}"
+    if recorded.is_file():
+        return recorded.read_text(encoding="utf-8").strip() or dataset
+    return dataset
+
+
+def property_files(model: str, dataset: str) -> list[Path]:
+    """Our properties files, layered in this order over RecBole's (those that exist apply)."""
+    root = properties_dir()
+    return [
+        root / "overall.yaml",
+        root / "model" / f"{model}.yaml",
+        root / "dataset" / f"{dataset}.yaml",
+    ]

@@ -73,6 +73,10 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "dnr_holdout": _number(lambda v: 0 < v < 1, "a number in (0, 1)"),
     "loss_attribute": (lambda v: v is None or (isinstance(v, str) and v != ""), "a name or ~"),
     "fixed_eval_candidates": (lambda v: isinstance(v, bool), "true or false"),
+    "dataset_properties": (
+        lambda v: v is None or (isinstance(v, str) and v != ""),
+        "a dataset name or ~",
+    ),
     "run_dir": (lambda v: isinstance(v, str) and v != "", "a folder path"),
     "drop_rate": _number(lambda v: 0 <= v < 1, "a number in [0, 1)"),
     "num_gradual": _int_at_least(1),

@@ -39,7 +39,7 @@ def test_table4_page_has_every_mode_with_paired_differences(tmp_path, monkeypatc
     assert len(runs) == 14
     # each run records the defaults it was trained under (a later edit of them refuses it)
     assert {json.loads(p.read_text())["defaults"] for p in runs} == {
-        defaults_digest("smoke", "DCN")
+        defaults_digest("smoke", "DCN", DATASET)
     }
     assert re.search(r"- machine: .* CPU, \d+ cores, torch [^;]* \(14 runs\)", page)
 
@@ -241,7 +241,7 @@ def test_runs_of_other_defaults_train_again_and_a_moved_run_is_skipped(tmp_path)
     setting = Setting(DATASET, [2020], "smoke", str(out), work_dir=str(tmp_path / "w"))
     results = run_cells("table4", [cell], setting, run_fn=fake)
     assert len(calls) == 1 and results[(cell.key, 2020)]["defaults"] == defaults_digest(
-        "smoke", "DCN"
+        "smoke", "DCN", DATASET
     )
     with pytest.raises(SystemExit, match=r"other properties files \(defaults digest 0{12}"):
         run_cells("table5", [cell], setting, run_fn=fake)

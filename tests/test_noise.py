@@ -129,3 +129,38 @@ def test_run_on_noisy_data_reports_detection(toy):
     table5 = results["corruption_weights"]
     assert table5["original"]["n"] > 0 and table5["corrupted"]["n"] > 0
     assert list((toy / "runs").glob("*/weights.png"))
+
+
+def test_an_injected_copy_is_read_with_its_sources_properties(tmp_path):
+    from recbole_atjt.config import ATJTConfig
+    from recbole_atjt.paths import RECBOLE_DATA_DIR
+
+    # RecBole's own ml-100k properties: features, normalized floats, DCN's rating label
+    inject(str(RECBOLE_DATA_DIR), "ml-100k", 0.2, seed=3, out_path=str(tmp_path))
+    assert (tmp_path / "ml-100k-noise20" / "ml-100k-noise20.source").read_text() == "ml-100k\n"
+    source = ATJTConfig("DCN", "ml-100k", config_dict={"gpu_id": ""}).final_config_dict
+    copy = ATJTConfig(
+        "DCN", "ml-100k-noise20", config_dict={"gpu_id": "", "data_path": str(tmp_path)}
+    ).final_config_dict
+    assert copy["dataset_properties"] == "ml-100k" and copy["threshold"] == {"rating": 4}
+    for key in ("load_col", "normalize_all", "threshold"):
+        assert copy[key] == source[key], key
+    assert copy["data_path"] == str(tmp_path / "ml-100k-noise20")  # its own files, though
+    # named explicitly, the copy's own (absent) properties apply: RecBole's bare defaults
+    bare = ATJTConfig(
+        "DCN",
+        "ml-100k-noise20",
+        config_dict={"gpu_id": "", "data_path": str(tmp_path), "dataset_properties": "x"},
+    ).final_config_dict
+    assert bare["threshold"] is None and bare["load_col"] == {
+        "inter": ["user_id", "item_id", "timestamp"]
+    }
+
+    # ours (atjt-synth.yaml loads the item categories), through a copy of a copy
+    inject(str(BUNDLED_DATA_DIR), "atjt-synth", 0.1, out_path=str(tmp_path), name="first")
+    inject(str(tmp_path), "first", 0.1, out_path=str(tmp_path), name="second")
+    assert (tmp_path / "second" / "second.source").read_text() == "atjt-synth\n"
+    second = ATJTConfig(
+        "SASRec", "second", config_dict={"gpu_id": "", "data_path": str(tmp_path)}
+    ).final_config_dict
+    assert second["load_col"]["item"] == ["item_id", "category"]

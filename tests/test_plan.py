@@ -79,7 +79,7 @@ def test_runs_of_other_defaults_are_refused_and_never_copied(tmp_path):
     base = Cell("DCN", "base", "DCN", {"denoise": "none"})
     own = tmp_path / "table3" / "runs" / DATASET
     other = tmp_path / "table4" / "runs" / DATASET
-    today = defaults_digest("smoke", "DCN")
+    today = defaults_digest("smoke", "DCN", DATASET)
     _store(own, f"{_slug(base.key)}-seed2020.json", base, 2020, 60.0)  # none recorded: taken
     for folder, seed, digest in ((own, 2021, "0" * 12), (other, 2022, "0" * 12)):
         _store(folder, f"{_slug(base.key)}-seed{seed}.json", base, seed, 60.0)
@@ -103,27 +103,36 @@ def test_runs_of_other_defaults_are_refused_and_never_copied(tmp_path):
 def test_defaults_digest_follows_values_not_comments(tmp_path, monkeypatch):
     import shutil
 
+    from recbole_atjt import paths
     from recbole_atjt.experiments import defaults_digest as module
 
     copy = tmp_path / "properties"
-    shutil.copytree(module.PROPERTIES_DIR, copy)
-    monkeypatch.setattr(module, "PROPERTIES_DIR", copy)
+    shutil.copytree(paths.PROPERTIES_DIR, copy)
+    monkeypatch.setattr(paths, "PROPERTIES_DIR", copy)
     module.defaults_digest.cache_clear()
+
+    def digest(model, dataset=DATASET):
+        module.defaults_digest.cache_clear()
+        return module.defaults_digest("cpu", model, dataset)
+
     try:
-        first = module.defaults_digest("cpu", "DCN")
+        first = digest("DCN")
         budget = copy / "budgets" / "cpu.yaml"
         budget.write_text(budget.read_text() + "# a comment changes nothing\n")
-        module.defaults_digest.cache_clear()
-        assert module.defaults_digest("cpu", "DCN") == first
+        assert digest("DCN") == first
         budget.write_text(budget.read_text().replace("epochs: 10", "epochs: 11"))
-        module.defaults_digest.cache_clear()
-        assert module.defaults_digest("cpu", "DCN") != first
+        assert digest("DCN") != first
         # a model's own file changes that model's digest alone
-        sasrec = module.defaults_digest("cpu", "SASRec")
+        sasrec, edited = digest("SASRec"), digest("DCN")
         dcn = copy / "model" / "DCN.yaml"
         dcn.write_text(dcn.read_text().replace("[128, 128]", "[64, 64]"))
-        module.defaults_digest.cache_clear()
-        assert module.defaults_digest("cpu", "SASRec") == sasrec
-        assert module.defaults_digest("cpu", "DCN") != first
+        assert digest("SASRec") == sasrec
+        assert digest("DCN") != edited
+        # and a dataset's own file that dataset's alone
+        other, edited = digest("DCN", "ml-100k"), digest("DCN")
+        ours = copy / "dataset" / f"{DATASET}.yaml"
+        ours.write_text(ours.read_text().replace("category", "genre"))
+        assert digest("DCN", "ml-100k") == other
+        assert digest("DCN") != edited
     finally:
         module.defaults_digest.cache_clear()

@@ -2,10 +2,10 @@
 never passes an old run off as a run of the new defaults.
 
 A run's key holds only what its cell sets; everything else comes from our properties
-(``overall.yaml``, ``model/<model>.yaml``) and the budget file. Each trained run records the
-digest of their parsed contents (comments and layout do not count); a stored run whose digest
-differs from today's is refused, neither shown on a page nor copied nor used for its pretrained
-model.
+(``overall.yaml``, ``model/<model>.yaml``, ``dataset/<dataset>.yaml``) and the budget file.
+Each trained run records the digest of their parsed contents (comments and layout do not
+count); a stored run whose digest differs from today's is refused, neither shown on a page
+nor copied nor used for its pretrained model.
 Runs stored before the digest was recorded carry none and are taken as they are.
 """
 
@@ -17,20 +17,18 @@ import json
 
 import yaml
 
-from recbole_atjt.paths import PROPERTIES_DIR
+from recbole_atjt.paths import properties_dir, property_files
 
 
 @functools.cache
-def defaults_digest(budget: str, model: str) -> str:
-    """12 hex digits of the parsed ``overall.yaml``, ``model/<model>.yaml`` (where we ship
-    one) and the budget file."""
-    files = [
-        PROPERTIES_DIR / "overall.yaml",
-        PROPERTIES_DIR / "model" / f"{model}.yaml",
-        PROPERTIES_DIR / "budgets" / f"{budget}.yaml",
-    ]
+def defaults_digest(budget: str, model: str, dataset: str) -> str:
+    """12 hex digits of the parsed properties files a run of ``model`` on ``dataset`` reads
+    (``overall.yaml``, ``model/<model>.yaml``, ``dataset/<dataset>.yaml``, where we ship
+    them) and of the budget file."""
+    root = properties_dir()
+    files = [*property_files(model, dataset), root / "budgets" / f"{budget}.yaml"]
     parsed = {
-        str(path.relative_to(PROPERTIES_DIR)): yaml.safe_load(path.read_text(encoding="utf-8"))
+        str(path.relative_to(root)): yaml.safe_load(path.read_text(encoding="utf-8"))
         for path in files
         if path.is_file()
     }
@@ -43,7 +41,7 @@ def defaults_conflict(run: dict) -> str | None:
     recorded, key = run.get("defaults"), run.get("run_key") or {}
     if recorded is None or "budget" not in key or "model" not in key:
         return None
-    today = defaults_digest(key["budget"], key["model"])
+    today = defaults_digest(key["budget"], key["model"], key["dataset"])
     if recorded == today:
         return None
     return f"trained under other properties files (defaults digest {recorded}, now {today})"

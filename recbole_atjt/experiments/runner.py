@@ -36,7 +36,7 @@ from recbole_atjt.experiments.defaults_digest import defaults_conflict, defaults
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.modes import MODE_SPECIFIC_KEYS
 from recbole_atjt.noise import inject
-from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, RECBOLE_DATA_DIR
+from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, RECBOLE_DATA_DIR, SOURCE_SUFFIX
 from recbole_atjt.run_dir import code_version
 
 
@@ -103,15 +103,18 @@ def _dataset_for(cell: Cell, dataset: str, data_path: str | None, work_dir: str,
             f"error: injected noise needs --data_path holding {dataset}/{dataset}.inter"
         )
     name = f"{dataset}-noise{round(cell.noise * 100)}-seed{seed}"
-    if not os.path.isfile(os.path.join(work_dir, name, f"{name}.inter")):
+    copy = os.path.join(work_dir, name, name)
+    if not all(os.path.isfile(f"{copy}{suffix}") for suffix in (".inter", SOURCE_SUFFIX)):
         inject(source, dataset, cell.noise, seed=seed, out_path=work_dir, name=name)
     return name, work_dir
 
 
 # The code that trained a run: 2 is the code after the denoising rework (recognizer modes,
-# new defaults such as SASRec's BPR loss). A stored run of another format (or of none: the
-# runs before it) is another run, never reused for a cell of this one.
-RUN_FORMAT = 2
+# new defaults such as SASRec's BPR loss); 3 reads an injected copy with its source's
+# properties files (copies of ml-100k had lost RecBole's ml-100k features and rating
+# threshold). A stored run of another format (or of none: the runs before it) is another
+# run, never reused for a cell of this one.
+RUN_FORMAT = 3
 
 
 def run_key(cell: Cell, dataset: str, budget: str, seed: int, extra: dict | None) -> dict:
@@ -278,7 +281,7 @@ def run_cells(
         outcome["wall_seconds"] = time.time() - started
         outcome["machine"] = machine(settings)
         outcome["run_key"] = key
-        outcome["defaults"] = defaults_digest(budget, cell.model)
+        outcome["defaults"] = defaults_digest(budget, cell.model, dataset)
         if pretrained:
             outcome["pretrained_from"] = pretrained
         return outcome
