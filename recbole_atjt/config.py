@@ -86,9 +86,9 @@ class ATJTConfig(Config):
     def _load_internal_config_dict(self, model: str, model_class: type, dataset: str) -> None:
         # RecBole picks dataset files (and, for ml-100k, features and a rating threshold) by
         # the dataset's name: an injected copy is read as its source is.
-        source = properties_dataset(dataset, self.external_config_dict)
-        super()._load_internal_config_dict(model, model_class, source)
-        for path in property_files(model, source):
+        self._properties_dataset = properties_dataset(dataset, self.external_config_dict)
+        super()._load_internal_config_dict(model, model_class, self._properties_dataset)
+        for path in property_files(model, self._properties_dataset):
             if path.is_file():
                 self._update_internal_config_dict(str(path))
 
@@ -106,7 +106,7 @@ class ATJTConfig(Config):
             final["train_neg_sample_args"] = _train_negatives_for(self.model_class, final)
         if "data_path" not in self.external_config_dict and self.dataset in bundled_datasets():
             final["data_path"] = str(BUNDLED_DATA_DIR)
-        final["dataset_properties"] = properties_dataset(self.dataset, self.external_config_dict)
+        final["dataset_properties"] = self._properties_dataset
         if "load_col" not in self.external_config_dict and not _has_dataset_properties(
             final["dataset_properties"]
         ):

@@ -38,6 +38,10 @@ def _choice(options: tuple[str, ...]) -> tuple[Callable[[Any], bool], str]:
     return (lambda v: isinstance(v, str) and v.lower() in options), f"one of {list(options)}"
 
 
+def _name_or_none(text: str) -> tuple[Callable[[Any], bool], str]:
+    return (lambda v: v is None or (isinstance(v, str) and v != "")), text
+
+
 def _size_list() -> tuple[Callable[[Any], bool], str]:
     return (
         lambda v: isinstance(v, (list, tuple)) and all(_is_int(x) and x >= 1 for x in v),
@@ -71,12 +75,9 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "weight_min": _number(lambda v: v >= 0, "a number >= 0"),
     "weight_max": _number(lambda v: v > 0, "a number > 0"),
     "dnr_holdout": _number(lambda v: 0 < v < 1, "a number in (0, 1)"),
-    "loss_attribute": (lambda v: v is None or (isinstance(v, str) and v != ""), "a name or ~"),
+    "loss_attribute": _name_or_none("a name or ~"),
     "fixed_eval_candidates": (lambda v: isinstance(v, bool), "true or false"),
-    "dataset_properties": (
-        lambda v: v is None or (isinstance(v, str) and v != ""),
-        "a dataset name or ~",
-    ),
+    "dataset_properties": _name_or_none("a dataset name or ~"),
     "run_dir": (lambda v: isinstance(v, str) and v != "", "a folder path"),
     "drop_rate": _number(lambda v: 0 <= v < 1, "a number in [0, 1)"),
     "num_gradual": _int_at_least(1),
