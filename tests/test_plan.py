@@ -11,7 +11,8 @@ from recbole_atjt.experiments.plan import plan_lines
 from recbole_atjt.experiments.runner import Setting, _slug, run_key, stored_conflict
 
 
-def _store(folder, name: str, cell: Cell, seed: int, seconds: float, **key) -> None:
+def _store(folder, name: str, cell: Cell, seed: int, seconds: float, today=True, **key) -> None:
+    """A stored run; ``today``: it records today's defaults digest (False: none recorded)."""
     folder.mkdir(parents=True, exist_ok=True)
     run = {
         "model": cell.model,
@@ -19,6 +20,8 @@ def _store(folder, name: str, cell: Cell, seed: int, seconds: float, **key) -> N
         "wall_seconds": seconds,
         "run_key": {**run_key(cell, DATASET, "smoke", seed, {}), **key},
     }
+    if today:
+        run["defaults"] = defaults_digest("smoke", cell.model, DATASET)
     (folder / name).write_text(json.dumps(run))
 
 
@@ -80,7 +83,7 @@ def test_runs_of_other_defaults_are_refused_and_never_copied(tmp_path):
     own = tmp_path / "table3" / "runs" / DATASET
     other = tmp_path / "table4" / "runs" / DATASET
     today = defaults_digest("smoke", "DCN", DATASET)
-    _store(own, f"{_slug(base.key)}-seed2020.json", base, 2020, 60.0)  # none recorded: taken
+    _store(own, f"{_slug(base.key)}-seed2020.json", base, 2020, 60.0, today=False)  # taken
     for folder, seed, digest in ((own, 2021, "0" * 12), (other, 2022, "0" * 12)):
         _store(folder, f"{_slug(base.key)}-seed{seed}.json", base, seed, 60.0)
         run = json.loads((folder / f"{_slug(base.key)}-seed{seed}.json").read_text())
@@ -136,3 +139,24 @@ def test_defaults_digest_follows_values_not_comments(tmp_path, monkeypatch):
         assert digest("DCN") != edited
     finally:
         module.defaults_digest.cache_clear()
+
+
+def test_runs_of_todays_defaults_are_the_estimate_before_older_runs(tmp_path):
+    # a model whose sizes changed in its properties file: its runs at the old sizes took 10x,
+    # one stored under other defaults, one stored before runs recorded theirs
+    base = Cell("DCN", "base", "DCN", {"denoise": "none"})
+    atjt = Cell("DCN", "+ATJT", "DCN", {"denoise": "atjt"}, baseline=("DCN", "base"))
+    older = tmp_path / "older-sizes" / "runs" / DATASET
+    _store(older, "a.json", atjt, 2030, 500.0, today=False)
+    _store(older, "b.json", atjt, 2031, 700.0)
+    run = json.loads((older / "b.json").read_text())
+    (older / "b.json").write_text(json.dumps({**run, "defaults": "0" * 12}))
+    setting = Setting(DATASET, [2020], "smoke", str(tmp_path))
+    # only older runs: they are the estimate, and the table says so
+    lines = plan_lines("table2", [atjt], setting)
+    assert lines[-1] == "| DCN | +ATJT | 2020 | 10.0 min (runs without today's defaults) |"
+    assert lines[0].endswith(f"about {600 / 3600:.1f} h of training")
+    # a run of today's defaults, of another denoiser, is the nearer guide
+    _store(tmp_path / "table4" / "runs" / DATASET, "base.json", base, 2032, 60.0)
+    lines = plan_lines("table2", [atjt], setting)
+    assert lines[-1] == "| DCN | +ATJT | 2020 | 1.0 min (the model's runs of any denoiser) |"

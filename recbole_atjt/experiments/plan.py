@@ -8,6 +8,9 @@ to train is estimated by the median ``wall_seconds`` of the stored runs of the s
 dataset, budget and denoiser (with the same ``atjt_groups`` where any has it; else of the
 model with any denoiser, and the table says so) in any folder under ``<out>``, earlier code's
 pages included, on whatever machine trained them: a guide for planning, not a promise.
+Runs that record today's defaults (the digest of their properties files: a model's sizes set
+there change its cost) come first; runs of other defaults, or stored before runs recorded
+them, are the estimate only where the model has no run of today's, and the table says so.
 Copies and resumed runs (whose time is only the resumed part) are left out of the estimates.
 """
 
@@ -20,6 +23,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from recbole_atjt.experiments.defaults_digest import defaults_conflict
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.experiments.report import _tuned_note
 from recbole_atjt.experiments.runner import (
@@ -41,8 +45,10 @@ ANY = "any"
 
 def stored_durations(out_dir: str, dataset: str, budget: str) -> dict[tuple, list[float]]:
     """Training seconds of every stored run of ``dataset`` under ``out_dir`` (at any depth)
-    of this budget (or of none recorded), by (model, denoiser, atjt_groups), by
-    (model, denoiser, None) and by (model, ANY, None)."""
+    of this budget (or of none recorded), by (today's defaults, model, denoiser,
+    atjt_groups), by (today's defaults, model, denoiser, None) and by (today's defaults,
+    model, ANY, None); today's defaults is True for a run that records today's defaults
+    digest."""
     found: dict[tuple, list[float]] = defaultdict(list)
     pattern = os.path.join(out_dir, "**", "runs", dataset, "*.json")
     for path in sorted(glob.glob(pattern, recursive=True)):
@@ -55,20 +61,26 @@ def stored_durations(out_dir: str, dataset: str, budget: str) -> dict[tuple, lis
             continue
         settings = {"denoise": run.get("denoise", "none"), **key.get("settings", {})}
         model, denoise, groups = _kind(run.get("model", ""), settings)
+        today = run.get("defaults") is not None and defaults_conflict(run) is None
         kinds = {(model, denoise, groups), (model, denoise, None), (model, ANY, None)}
         for kind in kinds:
-            found[kind].append(run["wall_seconds"])
+            found[(today, *kind)].append(run["wall_seconds"])
     return found
 
 
-def _estimate(cell: Cell, durations: dict[tuple, list[float]]) -> tuple[float | None, bool]:
-    """(median seconds, whether they are of the cell's own denoiser)."""
+def _estimate(cell: Cell, durations: dict[tuple, list[float]]) -> tuple[float | None, str]:
+    """(median seconds, what they are the median of: "" for runs of the cell's own denoiser
+    under today's defaults, else a note for the table)."""
     model, denoise, groups = _kind(cell.model, cell.overrides)
-    for kind in ((model, denoise, groups), (model, denoise, None)):
-        if durations.get(kind):
-            return float(np.median(durations[kind])), True
-    seconds = durations.get((model, ANY, None))
-    return (float(np.median(seconds)) if seconds else None), False
+    for today, other_defaults in ((True, ""), (False, "runs without today's defaults")):
+        for kind in ((model, denoise, groups), (model, denoise, None)):
+            if durations.get((today, *kind)):
+                return float(np.median(durations[(today, *kind)])), other_defaults
+        seconds = durations.get((today, model, ANY, None))
+        if seconds:
+            note = "the model's runs of any denoiser"
+            return float(np.median(seconds)), ", ".join(filter(None, (note, other_defaults)))
+    return None, ""
 
 
 def plan_lines(name: str, cells: list[Cell], setting: Setting) -> list[str]:
@@ -95,14 +107,14 @@ def plan_lines(name: str, cells: list[Cell], setting: Setting) -> list[str]:
             to_train.append((cell, seeds))
     rows, total, unknown = [], 0.0, 0
     for cell, seeds in to_train:
-        each, own = _estimate(cell, durations)
+        each, note = _estimate(cell, durations)
         if each is None:
             unknown += len(seeds)
         else:
             total += each * len(seeds)
         minutes = "no stored run to go by" if each is None else f"{each / 60:.1f} min"
-        if each is not None and not own:
-            minutes += " (the model's runs of any denoiser)"
+        if note:
+            minutes += f" ({note})"
         rows.append(f"| {cell.row} | {cell.column} | {', '.join(map(str, seeds))} | {minutes} |")
     planned = len(cells) * len(setting.seeds)
     trains = sum(len(s) for _, s in to_train)
