@@ -180,6 +180,14 @@ def test_robustness_and_sweep_pages(tmp_path):
     assert board.count("```yaml") == 1 and "Budget `properties/budgets/smoke.yaml`" in board
     assert "Protocol: " not in board and board.count("- machine: ") == 2
     assert board.count("- code: ") == 2
+    # a folder kept beside the pages is linked with its README's title
+    (out / "din-old-sizes").mkdir()
+    (out / "din-old-sizes" / "README.md").write_text("# DIN at its old sizes\n\nwhy\n")
+    assert main(["leaderboard", "--out", str(out)]) == 0
+    assert (
+        "Kept beside these pages (each folder's README says what it holds): "
+        "[din-old-sizes/](din-old-sizes/README.md) (DIN at its old sizes)."
+    ) in (out / "README.md").read_text()
 
 
 def test_s3rec_runs_of_one_seed_share_their_pretraining(tmp_path):

@@ -24,6 +24,7 @@ TITLES = {
     "robustness": "Robustness: every denoiser, clean vs injected noise",
 }
 FIRST_SCREEN_PLOT = "first-screen.png"
+LEADERBOARD_TITLE = "recbole_atjt results"
 # Pages of the code before the denoising rework, kept apart from the current ones.
 DEFAULT_LOSS_DIR = "recbole-default-loss"
 
@@ -118,12 +119,36 @@ def _older_code(runs: list[dict]) -> bool:
     return any((run.get("run_key") or {}).get("format") != RUN_FORMAT for run in runs)
 
 
+def kept_folders(out: str) -> list[str]:
+    """A line linking every folder of ``<out>`` kept beside the experiments (runs moved out of
+    a page, an experiment at other settings) whose ``README.md`` says what it holds."""
+    kept = []
+    for name in sorted(os.listdir(out)) if os.path.isdir(out) else []:
+        readme = os.path.join(out, name, "README.md")
+        if name in ORDER or name == DEFAULT_LOSS_DIR or not os.path.isfile(readme):
+            continue
+        with open(readme, encoding="utf-8") as f:
+            title = f.readline().lstrip("#").strip()
+        link = f"[{name}/]({name}/README.md)"
+        kept.append(
+            f"{link} (a leaderboard of its own)"
+            if title == LEADERBOARD_TITLE
+            else f"{link} ({title})"
+        )
+    if not kept:
+        return []
+    return [
+        f"Kept beside these pages (each folder's README says what it holds): {'; '.join(kept)}.",
+        "",
+    ]
+
+
 def write_leaderboard(out: str) -> str:
     """Rebuild ``<out>/README.md`` from the pages under ``<out>/<experiment>/``."""
     records = run_records(out)
     datasets = sorted({dataset for _, dataset in records})
     lines = [
-        "# recbole_atjt results",
+        f"# {LEADERBOARD_TITLE}",
         "",
         *screen_lines(
             paired_differences(out, datasets),
@@ -163,6 +188,7 @@ def write_leaderboard(out: str) -> str:
             f"for the sequential models, untuned ATJT): {links}.",
             "",
         ]
+    lines += kept_folders(out)
     for name in ORDER:
         pages = sorted(glob.glob(os.path.join(out, name, "*.md")))
         if not pages:
