@@ -3,9 +3,15 @@ import json
 from conftest import DATASET
 
 from recbole_atjt.experiments.__main__ import _cells, main
-from recbole_atjt.experiments.design import BEST_VARIANT, PAPER_ATJT, TUNED_ATJT, TUNED_VARIANT
+from recbole_atjt.experiments.design import (
+    BEST_VARIANT,
+    PAPER_ATJT,
+    SCREENING_ROWS,
+    TUNED_ATJT,
+    TUNED_VARIANT,
+)
 from recbole_atjt.experiments.tuning import search_name, tuned_overrides
-from recbole_atjt.experiments.tuning_page import write_tuning_page
+from recbole_atjt.experiments.tuning_page import variant_ranking, write_tuning_page
 
 
 def _store_search(out, model: str, method: str, best: dict, score: float) -> None:
@@ -102,3 +108,25 @@ def test_the_leaderboard_searches_only_atjt_keys():
     assert set(space) == {"alpha", "noise_learning_rate", "replace_count", "noise_ratio",
                           "atjt_groups"}  # fmt: skip
     assert set(space) <= set(ours)
+
+
+def test_the_variant_ranking_says_which_conditions_its_runs_cover(tmp_path):
+    runs = tmp_path / "diagnosis" / "runs" / "ml-100k"
+    runs.mkdir(parents=True)
+    rows = dict(SCREENING_ROWS)
+
+    def store(name, label, noise, score, seed=2020):
+        key = {"seed": seed, "noise": noise, "settings": {"torch_threads": 1, **rows[label]}}
+        run = {"seed": seed, "best_valid_score": score, "run_key": key}
+        (runs / f"{name}.json").write_text(json.dumps(run))
+
+    store("a", "atjt", 0.0, 0.30)
+    store("b", "atjt", 0.0, 0.20)
+    store("c", BEST_VARIANT[0], 0.0, 0.28)
+    store("d", BEST_VARIANT[0], 0.0, 0.99, seed=2021)  # not the screening's seed
+    assert variant_ranking(str(tmp_path)) == (
+        [(BEST_VARIANT[0], 0.28, 1), ("atjt", 0.25, 2)],
+        ["clean"],
+    )
+    store("e", "atjt", 0.2, 0.10)
+    assert variant_ranking(str(tmp_path))[1] == ["clean", "20% injected"]

@@ -34,11 +34,12 @@ def _domain(domain) -> str:
     return f"{kind} {args}"
 
 
-def variant_ranking(out_dir: str) -> list[tuple[str, float, int]]:
+def variant_ranking(out_dir: str) -> tuple[list[tuple[str, float, int]], list[str]]:
     """(row, mean validation NDCG@5, runs) of every ATJT row of the ml-100k diagnosis'
-    screening (seed 2020, every model and column stored), best first."""
+    screening (seed 2020, the runs stored), best first; and the conditions those runs cover
+    ("clean", "20% injected")."""
     rows = [(label, o) for label, o in SCREENING_ROWS if o.get("denoise") == "atjt"]
-    scores = defaultdict(list)
+    scores, noise = defaultdict(list), set()
     for path in glob.glob(os.path.join(out_dir, "diagnosis", "runs", "ml-100k", "*.json")):
         with open(path, encoding="utf-8") as f:
             run = json.load(f)
@@ -48,8 +49,10 @@ def variant_ranking(out_dir: str) -> list[tuple[str, float, int]]:
         for label, overrides in rows:
             if all(settings.get(k) == v for k, v in overrides.items()):
                 scores[label].append(run["best_valid_score"])
+                noise.add(run.get("run_key", {}).get("noise", 0.0))
     ranked = [(label, sum(v) / len(v), len(v)) for label, v in scores.items()]
-    return sorted(ranked, key=lambda r: -r[1])
+    conditions = [f"{round(n * 100)}% injected" if n else "clean" for n in sorted(noise)]
+    return sorted(ranked, key=lambda r: -r[1]), conditions
 
 
 def write_tuning_page(path: str, out_dir: str, dataset: str) -> bool:
@@ -116,14 +119,15 @@ def write_tuning_page(path: str, out_dir: str, dataset: str) -> bool:
         f"- {method}: {_params({k: v for k, v in o.items() if k not in first['space']})}"
         for method, o in METHODS.items()
     ]
-    ranking = variant_ranking(out_dir)
+    ranking, conditions = variant_ranking(out_dir)
     if ranking:
         lines += [
             "",
             f"## Why `{BEST_VARIANT[0]}`",
             "",
             "The ATJT rows of the ml-100k diagnosis' screening by mean validation NDCG@5 over "
-            "DCN and SASRec, clean and 20% injected (seed 2020; `results/diagnosis/ml-100k.md`):",
+            f"its stored runs of DCN and SASRec, {' and '.join(conditions)} (seed 2020; "
+            "`results/diagnosis/runs/ml-100k/`):",
             "",
             "| row | mean valid NDCG@5 | runs |",
             "|---|---:|---:|",
