@@ -268,3 +268,12 @@ def test_an_injected_copy_of_ml_100k_needs_no_data_path(tmp_path):
     inter = tmp_path / name / f"{name}.inter"
     assert sum(1 for _ in inter.open(encoding="utf-8")) == 100_001  # header + every row
     assert (tmp_path / name / f"{name}.noise").is_file()
+
+
+def test_a_pages_links_are_rebased_for_the_leaderboard():
+    from recbole_atjt.experiments.leaderboard import rebased_links
+
+    text = "[tuned](../tuning/x.md), ![plot](x.png), [site](https://e.org/a), [top](#t)"
+    assert rebased_links(text, "robustness") == (
+        "[tuned](tuning/x.md), ![plot](robustness/x.png), [site](https://e.org/a), [top](#t)"
+    )

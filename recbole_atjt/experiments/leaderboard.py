@@ -119,6 +119,16 @@ def _older_code(runs: list[dict]) -> bool:
     return any((run.get("run_key") or {}).get("format") != RUN_FORMAT for run in runs)
 
 
+def rebased_links(text: str, folder: str) -> str:
+    """``text`` of a page in ``<out>/<folder>/`` with its relative links (pages, plots) made
+    relative to ``<out>``, where the leaderboard lies."""
+
+    def rebase(match: re.Match) -> str:
+        return f"]({os.path.normpath(os.path.join(folder, match.group(1)))})"
+
+    return re.sub(r"\]\((?!https?:|/|#)([^)\s]+)\)", rebase, text)
+
+
 def kept_folders(out: str) -> list[str]:
     """A line linking every folder of ``<out>`` kept beside the experiments (runs moved out of
     a page, an experiment at other settings) whose ``README.md`` says what it holds."""
@@ -202,7 +212,7 @@ def write_leaderboard(out: str) -> str:
             lines += [
                 f"### [{os.path.splitext(os.path.basename(page))[0]}]({rel})",
                 *(["", f"*{EARLIER_CODE}*"] if _older_code(_page_runs(page, records)) else []),
-                text.replace("](", f"]({name}/") if "![" in text else text,
+                rebased_links(text, name),
                 "",
             ]
     path = os.path.join(out, "README.md")
