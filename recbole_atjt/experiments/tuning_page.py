@@ -8,7 +8,7 @@ import json
 import os
 from collections import defaultdict
 
-from recbole_atjt.experiments.design import BEST_VARIANT, SCREENING_ROWS
+from recbole_atjt.experiments.design import BEST_VARIANT, DIAGNOSIS_COLUMNS, SCREENING_ROWS
 from recbole_atjt.experiments.report import code_line
 from recbole_atjt.experiments.tuning import (
     FAMILIES,
@@ -51,7 +51,7 @@ def variant_ranking(out_dir: str) -> tuple[list[tuple[str, float, int]], list[st
                 scores[label].append(run["best_valid_score"])
                 noise.add(run.get("run_key", {}).get("noise", 0.0))
     ranked = [(label, sum(v) / len(v), len(v)) for label, v in scores.items()]
-    conditions = [f"{round(n * 100)}% injected" if n else "clean" for n in sorted(noise)]
+    conditions = [label for label, n in DIAGNOSIS_COLUMNS if n in noise]
     return sorted(ranked, key=lambda r: -r[1]), conditions
 
 
