@@ -124,21 +124,24 @@ def test_an_interrupted_search_resumes_and_finishes(tmp_path):
     args += [f"--{k}={v!r}" if isinstance(v, str) else f"--{k}={v}" for k, v in SETTINGS.items()]
     search_dir = tmp_path / "search"
 
-    first = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 240
+    log = tmp_path / "first.log"  # a file, not a pipe: a full pipe would block Ray's logging
+    with log.open("wb") as stderr:
+        first = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr)
+    deadline = time.time() + 900  # generous: a loaded 2-core machine starts Ray slowly
 
     def first_trial_reported():
         return any(p.stat().st_size > 0 for p in search_dir.glob("trial_*_00000/result.json"))
 
-    while time.time() < deadline and not first_trial_reported():
-        assert first.poll() is None, first.stderr.read().decode()[-2000:]
+    while not first_trial_reported():
+        assert first.poll() is None, log.read_text()[-2000:]
+        assert time.time() < deadline, "the first trial reported nothing in 900 s"
         time.sleep(0.5)
     first.send_signal(signal.SIGINT)  # the second trial is now running or queued
-    first.wait(timeout=120)
+    first.wait(timeout=600)  # Ray saves the search's state before it exits
     assert first.returncode == 1  # stopped before the second trial finished ...
-    assert b"resume it with --resume=" in first.stderr.read()  # ... and says how to go on
+    assert "resume it with --resume=" in log.read_text()  # ... and says how to go on
 
-    resumed = subprocess.run([*args, "--resume"], cwd=tmp_path, capture_output=True, timeout=300)
+    resumed = subprocess.run([*args, "--resume"], cwd=tmp_path, capture_output=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr.decode()[-2000:]
     rows = _rows(tmp_path)
     assert sorted(float(r["alpha"]) for r in rows) == [0.5, 2.0]
