@@ -246,6 +246,8 @@ def test_stored_only_of_a_partial_store_shows_what_is_stored_and_what_is_pending
     assert f"| atjt | {noisy} | " + "not run yet (1/2 seeds stored) | " * 4 in dcn
     assert dcn.rstrip().endswith("| not run yet | not run yet |")  # Δ and share wait too
     assert f"]({DATASET}-DCN-ndcg5.png)" in page
+    board = (out / "README.md").read_text()  # the leaderboard says the page is partial
+    assert f"| Diagnosis | [page](diagnosis/{DATASET}.md) (partial) |" in board
 
 
 class _Any4:

@@ -56,6 +56,7 @@ from recbole_atjt.experiments.runner import (
 )
 
 NAME = "diagnosis"
+PARTIAL_PAGE = "**Partial page**"  # opens a page written before all its planned runs were stored
 CONFIRMED = 2  # rows confirmed besides base and atjt
 FIXED_ROWS = ("base", "atjt")
 SELECTION_METRIC = "ndcg@5"
@@ -494,7 +495,7 @@ def stored_only_lines(d: Diagnosis) -> list[str]:
             "",
         ]
     return [
-        f"**Partial page**, written with `--stored_only` from the stored runs (nothing trained): "
+        f"{PARTIAL_PAGE}, written with `--stored_only` from the stored runs (nothing trained): "
         f"{stored} of the {planned} planned runs are stored. Cells without a stored run show "
         f"`{NOT_RUN_YET}`; a stage whose choice lacks some of its inputs is listed as pending, "
         "never chosen on part of them.",

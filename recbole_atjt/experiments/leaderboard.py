@@ -8,6 +8,7 @@ import os
 import re
 
 from recbole_atjt.experiments.design import NOISE_RATIOS, REPLACE_COUNTS, models_lacking
+from recbole_atjt.experiments.diagnosis import PARTIAL_PAGE
 from recbole_atjt.experiments.first_screen import baselines_line, paired_differences, screen_lines
 from recbole_atjt.experiments.runner import RUN_FORMAT, budget_file
 from recbole_atjt.paths import PACKAGE_DIR
@@ -69,8 +70,12 @@ def coverage(out: str, records: dict[tuple[str, str], list[dict]]) -> list[str]:
 
 
 def _page_cell(page: str, out: str, records: dict[tuple[str, str], list[dict]]) -> str:
-    """A link to the page, with the experiment's models its runs lack (run for some)."""
+    """A link to the page, with the experiment's models its runs lack (run for some), or
+    'partial' where the page says that some of its planned runs are not stored yet."""
     link = f"[page]({os.path.relpath(page, out)})"
+    with open(page, encoding="utf-8") as f:
+        if PARTIAL_PAGE in f.read():
+            return f"{link} (partial)"
     ran = {run.get("model") for run in _page_runs(page, records)}
     lacking, _ = models_lacking(os.path.basename(os.path.dirname(page)), ran)
     return f"{link} ({', '.join(lacking)} not run)" if lacking else link
