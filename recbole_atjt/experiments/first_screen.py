@@ -203,19 +203,22 @@ def _plot(path: str, diffs, columns, methods) -> None:
     import matplotlib.pyplot as plt
 
     panels = [c for c, _ in CONDITIONS if any(k[0] == c for k in diffs)]
-    fig, axes = plt.subplots(1, len(panels), figsize=(1.1 * len(columns) * len(panels) + 3, 4))
-    axes = np.atleast_1d(axes)
+    # one panel above the other, so that each has the figure's whole width for its columns
+    size = (1.25 * len(columns) + 3, 0.45 * len(methods) * len(panels) + 1.5 * len(panels))
+    fig, axes = plt.subplots(len(panels), 1, figsize=size, squeeze=False)
+    axes = axes[:, 0]
     means = {k: float(np.mean(v)) for k, v in diffs.items()}
     limit = max(abs(v) for v in means.values()) or 1e-3
-    for k, (ax, condition) in enumerate(zip(axes, panels, strict=True)):
+    for ax, condition in zip(axes, panels, strict=True):
         grid = np.full((len(methods), len(columns)), np.nan)
         for i, method in enumerate(methods):
             for j, (d, m) in enumerate(columns):
                 grid[i, j] = means.get((condition, d, m, method), np.nan)
+        ax.set_facecolor("0.85")  # cells not run (NaN) show the grey behind the image
         image = ax.imshow(grid, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
         ax.set_xticks(range(len(columns)), [f"{m}\n{d}" for d, m in columns], fontsize=7)
-        ax.set_yticks(range(len(methods)), methods if k == 0 else [], fontsize=8)
-        ax.set_title(f"{condition}: Δ test NDCG@5 vs base", fontsize=9)
+        ax.set_yticks(range(len(methods)), methods, fontsize=8)
+        ax.set_title(f"{condition}: Δ test NDCG@5 vs base (grey: not run)", fontsize=9)
         for i in range(len(methods)):
             for j in range(len(columns)):
                 if not np.isnan(grid[i, j]):
