@@ -552,10 +552,10 @@ def write_diagnosis_page(path: str, d: Diagnosis, setting: Setting) -> None:
         runs = {col: d.runs(diagnosis_column(model, col)) for col, _ in DIAGNOSIS_COLUMNS}
         lines += ["", f"## {model}", "", f"### Screening (seed {d.seeds[0]})", ""]
         lines += [*screening_tables(d, model), "", *choice_lines(d, model), ""]
-        bars = f"{stem}-{model}-ndcg5.png"
+        screening_plot = f"{stem}-{model}-ndcg5.png"
         if any(runs.values()):
-            plot_screening(bars, f"{model} on {dataset}", runs)
-            lines.append(f"![test NDCG@5 of every screening row]({os.path.basename(bars)})")
+            plot_screening(screening_plot, f"{model} on {dataset}", runs)
+            lines.append(f"![test NDCG@5 of every screening row]({os.path.basename(screening_plot)})")
         curves = f"{stem}-{model}-weights.png"
         if plot_weights(curves, f"{model} on {dataset}", runs, _atjt_rows(d, model)):
             lines += ["", f"![mean weight per epoch, ATJT rows]({os.path.basename(curves)})"]

@@ -22,24 +22,33 @@ def _pyplot():
 
 
 def plot_screening(path: str, title: str, runs: Columns) -> None:
-    """Horizontal bars of test NDCG@5 of every screening row, one bar per column."""
+    """Test NDCG@5 of every screening row, one dot per column, with the column's base as a
+    dashed line; the axis spans the values, not from zero, so that rows a few thousandths
+    apart stay apart. Columns with no stored run are left out."""
     plt = _pyplot()
     rows = [r for r in DIAGNOSIS_ROWS if any(r in c for c in runs.values())]
     y = np.arange(len(rows))
-    height = 0.8 / max(len(runs), 1)
+    shown = {column: by_row for column, by_row in runs.items() if by_row}
+    step = 0.5 / max(len(shown), 1)
     fig, ax = plt.subplots(figsize=(7, 1.2 + 0.45 * len(rows)))
-    for n, (column, by_row) in enumerate(runs.items()):
+    for n, (column, by_row) in enumerate(shown.items()):
+        color = f"C{n}"
         values = [
             by_row[r].get("test", {}).get("ndcg@5", np.nan) if r in by_row else np.nan for r in rows
         ]
-        ax.barh(y + (n - (len(runs) - 1) / 2) * height, values, height, label=column)
+        offset = (n - (len(shown) - 1) / 2) * step
+        ax.plot(values, y + offset, "o", color=color, label=column)
+        if "base" in by_row:
+            base = by_row["base"].get("test", {}).get("ndcg@5", np.nan)
+            ax.axvline(base, color=color, linestyle="--", linewidth=0.8)
     ax.set_yticks(y, rows)
     ax.invert_yaxis()
-    ax.set_xlabel("test NDCG@5")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel("test NDCG@5 (dashed: the column's base)")
     ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    if shown:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.6 / len(rows) - 0.04), ncol=2)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
