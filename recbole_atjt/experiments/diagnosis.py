@@ -555,7 +555,9 @@ def write_diagnosis_page(path: str, d: Diagnosis, setting: Setting) -> None:
         screening_plot = f"{stem}-{model}-ndcg5.png"
         if any(runs.values()):
             plot_screening(screening_plot, f"{model} on {dataset}", runs)
-            lines.append(f"![test NDCG@5 of every screening row]({os.path.basename(screening_plot)})")
+            lines.append(
+                f"![test NDCG@5 of every screening row]({os.path.basename(screening_plot)})"
+            )
         curves = f"{stem}-{model}-weights.png"
         if plot_weights(curves, f"{model} on {dataset}", runs, _atjt_rows(d, model)):
             lines += ["", f"![mean weight per epoch, ATJT rows]({os.path.basename(curves)})"]
