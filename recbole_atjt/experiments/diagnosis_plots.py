@@ -58,29 +58,33 @@ def _curve(run: Mapping[str, Any]) -> tuple[list[int], list[float]]:
 
 
 def plot_weights(path: str, title: str, runs: Columns, rows: list[str]) -> bool:
-    """Mean training weight per epoch of ``rows``, one panel per column; False (and no file)
+    """Mean training weight per epoch of ``rows``, one panel per column that logged weights,
+    a row in the same colour in every panel and one legend beside them; False (and no file)
     when none of them logged weights."""
     curves = {
         column: {r: _curve(by_row[r]) for r in rows if r in by_row and _curve(by_row[r])[0]}
         for column, by_row in runs.items()
     }
-    if not any(curves.values()):
+    curves = {column: lines for column, lines in curves.items() if lines}
+    if not curves:
         return False
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(1, len(curves), figsize=(6 * len(curves), 4), squeeze=False)
     colors = plt.get_cmap("tab20").colors  # more rows than the default cycle's 10 colours
+    handles = {}
     for ax, (column, lines) in zip(axes[0], curves.items(), strict=True):
-        for n, (row, (epochs, means)) in enumerate(lines.items()):
-            ax.plot(epochs, means, marker="o", color=colors[n % len(colors)], label=row)
+        for row, (epochs, means) in lines.items():
+            color = colors[rows.index(row) % len(colors)]
+            (handles[row],) = ax.plot(epochs, means, marker="o", color=color, label=row)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel("mean weight")
         ax.set_title(f"{title}, {column}")
-        if lines:
-            ax.legend(fontsize="small")
+    ordered = [r for r in rows if r in handles]
+    fig.legend([handles[r] for r in ordered], ordered, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return True
