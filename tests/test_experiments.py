@@ -180,14 +180,20 @@ def test_robustness_and_sweep_pages(tmp_path):
     assert board.count("```yaml") == 1 and "Budget `properties/budgets/smoke.yaml`" in board
     assert "Protocol: " not in board and board.count("- machine: ") == 2
     assert board.count("- code: ") == 2
-    # a folder kept beside the pages is linked with its README's title
+    # a folder kept beside the pages is linked with its README's title; a DIN run stored
+    # before the page shows DIN leaves the page's cell as the page says
     (out / "din-old-sizes").mkdir()
     (out / "din-old-sizes" / "README.md").write_text("# DIN at its old sizes\n\nwhy\n")
+    runs = out / "robustness" / "runs" / DATASET
+    din = json.loads((runs / "DCN_clean_base-seed2020.json").read_text()) | {"model": "DIN"}
+    (runs / "DIN_clean_base-seed2020.json").write_text(json.dumps(din))
     assert main(["leaderboard", "--out", str(out)]) == 0
+    board = (out / "README.md").read_text()
     assert (
         "Kept beside these pages (each folder's README says what it holds): "
         "[din-old-sizes/](din-old-sizes/README.md) (DIN at its old sizes)."
-    ) in (out / "README.md").read_text()
+    ) in board
+    assert f"| Robustness | [page](robustness/{DATASET}.md) (DIN, SASRec not run) |" in board
 
 
 def test_s3rec_runs_of_one_seed_share_their_pretraining(tmp_path):

@@ -7,9 +7,10 @@ import json
 import os
 import re
 
-from recbole_atjt.experiments.design import NOISE_RATIOS, REPLACE_COUNTS, models_lacking
+from recbole_atjt.experiments.design import NOISE_RATIOS, REPLACE_COUNTS
 from recbole_atjt.experiments.diagnosis import PARTIAL_PAGE
 from recbole_atjt.experiments.first_screen import baselines_line, paired_differences, screen_lines
+from recbole_atjt.experiments.report import NOT_RUN
 from recbole_atjt.experiments.runner import RUN_FORMAT, budget_file
 from recbole_atjt.paths import PACKAGE_DIR
 
@@ -53,7 +54,7 @@ def _page_runs(page: str, records: dict[tuple[str, str], list[dict]]) -> list[di
     return records.get((experiment, os.path.splitext(os.path.basename(page))[0]), [])
 
 
-def coverage(out: str, records: dict[tuple[str, str], list[dict]]) -> list[str]:
+def coverage(out: str) -> list[str]:
     """Which experiment ran on which dataset: a link per page, 'not run' elsewhere."""
     pages = {name: sorted(glob.glob(os.path.join(out, name, "*.md"))) for name in ORDER}
     datasets = sorted(
@@ -64,21 +65,22 @@ def coverage(out: str, records: dict[tuple[str, str], list[dict]]) -> list[str]:
     lines = ["| experiment | " + " | ".join(datasets) + " |", "|---|" + "---|" * len(datasets)]
     for name in ORDER:
         done = {os.path.splitext(os.path.basename(p))[0]: p for p in pages[name]}
-        cells = [_page_cell(done[d], out, records) if d in done else "not run" for d in datasets]
+        cells = [_page_cell(done[d], out) if d in done else "not run" for d in datasets]
         lines.append(f"| {TITLES[name].split(':')[0]} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
 
-def _page_cell(page: str, out: str, records: dict[tuple[str, str], list[dict]]) -> str:
-    """A link to the page, with the experiment's models its runs lack (run for some), or
-    'partial' where the page says that some of its planned runs are not stored yet."""
+def _page_cell(page: str, out: str) -> str:
+    """A link to the page, with the models the page says it lacks, or 'partial' where it
+    says that some of its planned runs are not stored yet. The page's own words, not the
+    stored runs: runs of a model can be stored before its page shows them."""
     link = f"[page]({os.path.relpath(page, out)})"
     with open(page, encoding="utf-8") as f:
-        if PARTIAL_PAGE in f.read():
-            return f"{link} (partial)"
-    ran = {run.get("model") for run in _page_runs(page, records)}
-    lacking, _ = models_lacking(os.path.basename(os.path.dirname(page)), ran)
-    return f"{link} ({', '.join(lacking)} not run)" if lacking else link
+        text = f.read()
+    if PARTIAL_PAGE in text:
+        return f"{link} (partial)"
+    lacking = re.search(rf"^{re.escape(NOT_RUN)}(.*?) \(of ", text, flags=re.M)
+    return f"{link} ({lacking.group(1)} not run)" if lacking else link
 
 
 def datasets_table(records: dict[tuple[str, str], list[dict]]) -> list[str]:
@@ -192,7 +194,7 @@ def write_leaderboard(out: str) -> str:
     for budget in _budget_files(records):
         with open(os.path.join(PACKAGE_DIR, budget), encoding="utf-8") as f:
             lines += [f"Budget `{budget}`:", "", "```yaml", f.read().strip(), "```", ""]
-    lines += coverage(out, records)
+    lines += coverage(out)
     earlier = sorted(glob.glob(os.path.join(out, DEFAULT_LOSS_DIR, "*", "*.md")))
     if earlier:
         links = ", ".join(
