@@ -169,7 +169,8 @@ def screen_lines(diffs, plot: str | None = None, notes: list[str] | None = None)
         "## Which denoiser helps where",
         "",
         f"Paired Δ test NDCG@5 against the base model of the same model, dataset and seed: "
-        "mean ± std over seeds (seeds up / seeds). Clean: Table 2 and the robustness "
+        "mean ± std over seeds (seeds up / seeds), from every stored run, so a cell can "
+        "come before the page that will show it. Clean: Table 2 and the robustness "
         f"experiment; {CONDITIONS[1][0]}: the robustness experiment. '.': not run yet.",
         "",
     ]
