@@ -10,7 +10,7 @@ import re
 from recbole_atjt.experiments.design import NOISE_RATIOS, REPLACE_COUNTS
 from recbole_atjt.experiments.diagnosis import PARTIAL_PAGE
 from recbole_atjt.experiments.first_screen import baselines_line, paired_differences, screen_lines
-from recbole_atjt.experiments.report import NOT_RUN
+from recbole_atjt.experiments.report import models_not_run
 from recbole_atjt.experiments.runner import RUN_FORMAT, budget_file
 from recbole_atjt.paths import PACKAGE_DIR
 
@@ -54,33 +54,43 @@ def _page_runs(page: str, records: dict[tuple[str, str], list[dict]]) -> list[di
     return records.get((experiment, os.path.splitext(os.path.basename(page))[0]), [])
 
 
-def coverage(out: str) -> list[str]:
+def page_texts(out: str) -> dict[str, dict[str, str]]:
+    """Every experiment page under ``out``, read once: experiment -> page path -> text, pages
+    in path order."""
+    texts: dict[str, dict[str, str]] = {}
+    for name in ORDER:
+        for page in sorted(glob.glob(os.path.join(out, name, "*.md"))):
+            with open(page, encoding="utf-8") as f:
+                texts.setdefault(name, {})[page] = f.read()
+    return texts
+
+
+def _dataset(page: str) -> str:
+    return os.path.splitext(os.path.basename(page))[0]
+
+
+def coverage(pages: dict[str, dict[str, str]], out: str) -> list[str]:
     """Which experiment ran on which dataset: a link per page, 'not run' elsewhere."""
-    pages = {name: sorted(glob.glob(os.path.join(out, name, "*.md"))) for name in ORDER}
-    datasets = sorted(
-        {os.path.splitext(os.path.basename(p))[0] for ps in pages.values() for p in ps}
-    )
+    datasets = sorted({_dataset(p) for texts in pages.values() for p in texts})
     if not datasets:
         return []
     lines = ["| experiment | " + " | ".join(datasets) + " |", "|---|" + "---|" * len(datasets)]
     for name in ORDER:
-        done = {os.path.splitext(os.path.basename(p))[0]: p for p in pages[name]}
-        cells = [_page_cell(done[d], out) if d in done else "not run" for d in datasets]
+        done = {_dataset(p): (p, text) for p, text in pages.get(name, {}).items()}
+        cells = [_page_cell(*done[d], out) if d in done else "not run" for d in datasets]
         lines.append(f"| {TITLES[name].split(':')[0]} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
 
-def _page_cell(page: str, out: str) -> str:
+def _page_cell(page: str, text: str, out: str) -> str:
     """A link to the page, with the models the page says it lacks, or 'partial' where it
     says that some of its planned runs are not stored yet. The page's own words, not the
     stored runs: runs of a model can be stored before its page shows them."""
     link = f"[page]({os.path.relpath(page, out)})"
-    with open(page, encoding="utf-8") as f:
-        text = f.read()
     if PARTIAL_PAGE in text:
         return f"{link} (partial)"
-    lacking = re.search(rf"^{re.escape(NOT_RUN)}(.*?) \(of ", text, flags=re.M)
-    return f"{link} ({lacking.group(1)} not run)" if lacking else link
+    lacking = models_not_run(text)
+    return f"{link} ({lacking} not run)" if lacking else link
 
 
 def datasets_table(records: dict[tuple[str, str], list[dict]]) -> list[str]:
@@ -194,7 +204,8 @@ def write_leaderboard(out: str) -> str:
     for budget in _budget_files(records):
         with open(os.path.join(PACKAGE_DIR, budget), encoding="utf-8") as f:
             lines += [f"Budget `{budget}`:", "", "```yaml", f.read().strip(), "```", ""]
-    lines += coverage(out)
+    pages = page_texts(out)
+    lines += coverage(pages, out)
     earlier = sorted(glob.glob(os.path.join(out, DEFAULT_LOSS_DIR, "*", "*.md")))
     if earlier:
         links = ", ".join(
@@ -206,18 +217,13 @@ def write_leaderboard(out: str) -> str:
             "",
         ]
     lines += kept_folders(out)
-    for name in ORDER:
-        pages = sorted(glob.glob(os.path.join(out, name, "*.md")))
-        if not pages:
-            continue
+    for name, texts in pages.items():
         lines += [f"## {TITLES[name]}", ""]
-        for page in pages:
+        for page, page_text in texts.items():
             rel = os.path.relpath(page, out)
-            with open(page, encoding="utf-8") as f:
-                body = f.read().split("\n", 1)[1]
-            text = digest(body)
+            text = digest(page_text.split("\n", 1)[1])
             lines += [
-                f"### [{os.path.splitext(os.path.basename(page))[0]}]({rel})",
+                f"### [{_dataset(page)}]({rel})",
                 *(["", f"*{EARLIER_CODE}*"] if _older_code(_page_runs(page, records)) else []),
                 rebased_links(text, name),
                 "",

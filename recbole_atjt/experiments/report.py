@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from typing import Any
 
@@ -214,6 +215,12 @@ def code_line(runs: list[dict]) -> str:
 
 
 NOT_RUN = "- models not run here: "
+
+
+def models_not_run(page_text: str) -> str | None:
+    """The models a page says it lacks (its ``NOT_RUN`` line), or None where it lacks none."""
+    found = re.search(rf"^{re.escape(NOT_RUN)}(.*?) \(of ", page_text, flags=re.M)
+    return found.group(1) if found else None
 
 
 def _run_notes(trained: list[dict]) -> list[str]:
