@@ -48,10 +48,14 @@ def run_records(out: str) -> dict[tuple[str, str], list[dict]]:
     return records
 
 
+def _dataset(page: str) -> str:
+    return os.path.splitext(os.path.basename(page))[0]
+
+
 def _page_runs(page: str, records: dict[tuple[str, str], list[dict]]) -> list[dict]:
     """The run records behind a page (``<experiment>/<dataset>.md``)."""
     experiment = os.path.basename(os.path.dirname(page))
-    return records.get((experiment, os.path.splitext(os.path.basename(page))[0]), [])
+    return records.get((experiment, _dataset(page)), [])
 
 
 def page_texts(out: str) -> dict[str, dict[str, str]]:
@@ -63,10 +67,6 @@ def page_texts(out: str) -> dict[str, dict[str, str]]:
             with open(page, encoding="utf-8") as f:
                 texts.setdefault(name, {})[page] = f.read()
     return texts
-
-
-def _dataset(page: str) -> str:
-    return os.path.splitext(os.path.basename(page))[0]
 
 
 def coverage(pages: dict[str, dict[str, str]], out: str) -> list[str]:
