@@ -22,7 +22,6 @@ Two measurements, under their own names:
 
 from __future__ import annotations
 
-import csv
 import os
 from typing import Any
 
@@ -31,29 +30,8 @@ import torch
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-from recbole_atjt.data.checks import field_names
 from recbole_atjt.data.corruption import corrupt_sequences
-from recbole_atjt.errors import ATJTError
-
-GROUND_TRUTH_SUFFIX = ".noise"
-
-
-def ground_truth_path(config) -> str:
-    return os.path.join(config["data_path"], f"{config['dataset']}{GROUND_TRUTH_SUFFIX}")
-
-
-def load_ground_truth(path: str, user_field: str, item_field: str) -> set[tuple[str, str]]:
-    """The (user token, item token) pairs marked ``is_noise`` = 1 in a ground-truth file."""
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.reader(f, delimiter="\t")
-        header = field_names(next(reader))
-        try:
-            u, i, flag = (header.index(n) for n in (user_field, item_field, "is_noise"))
-        except ValueError:
-            raise ATJTError(
-                f"{path}: header needs {user_field}, {item_field} and is_noise columns"
-            ) from None
-        return {(row[u], row[i]) for row in reader if row and float(row[flag]) > 0}
+from recbole_atjt.data.ground_truth import ground_truth_path, load_ground_truth
 
 
 def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
