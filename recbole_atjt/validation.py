@@ -16,6 +16,7 @@ WEIGHT_NORMS = ("none", "batch_mean", "self")
 ALPHA_SCALES = ("none", "loss")
 RECOGNIZER_MODES = ("eval", "train", "split")
 RECOGNIZER_RESETS = ("none", "round")
+INTERACTION_CLEANINGS = ("none", "oracle", "cooccurrence", "recognizer")
 
 
 def _is_int(v: Any) -> bool:
@@ -82,6 +83,15 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "drop_rate": _number(lambda v: 0 <= v < 1, "a number in [0, 1)"),
     "num_gradual": _int_at_least(1),
     "beta": _number(lambda v: v >= 0, "a number >= 0"),
+    "interaction_cleaning": _choice(INTERACTION_CLEANINGS),
+    "cleaning_share": _number(lambda v: 0 < v < 1, "a number in (0, 1)"),
+    "cleaning_threshold": (
+        lambda v: v is None or (_is_number(v) and 0 < v < 1),
+        "a number in (0, 1) or ~",
+    ),
+    "cleaning_item_keep": _int_at_least(1),
+    "cleaning_user_share": _number(lambda v: 0 < v < 1, "a number in (0, 1)"),
+    "cleaning_epochs": _int_at_least(1),
     "torch_threads": (lambda v: v is None or (_is_int(v) and v >= 1), "an integer >= 1 or ~"),
     "base_model_config": (
         lambda v: isinstance(v, dict) and all(k in RULES for k in v),
@@ -100,6 +110,7 @@ CHOICE_KEYS = (
     "recognizer_mode",
     "recognizer_reset",
     "corruption_target",
+    "interaction_cleaning",
 )
 
 
