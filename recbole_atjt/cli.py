@@ -92,12 +92,15 @@ def build_run_arguments(argv: list[str]) -> tuple[dict[str, Any], argparse.Names
 
 
 def _train(run_kwargs: dict[str, Any]) -> None:
+    from recbole_atjt.cleaning.run import describe as cleaning_lines
     from recbole_atjt.detection import describe
     from recbole_atjt.quick_start import run
     from recbole_atjt.run_dir import metrics_table
 
     results = run(**run_kwargs)
     print(metrics_table(results))
+    for line in cleaning_lines(results):
+        print(line)
     for line in describe(results):  # a denoised run's detection figures, not only in the file
         print(line)
     print(f"results: {results['run_dir']}/results.json")

@@ -102,6 +102,7 @@ def run(
                 "dataset": config["dataset"],
                 "denoise": config["denoise"],
                 "seed": config["seed"],
+                "interaction_cleaning": config["interaction_cleaning"],
                 "dataset_stats": {
                     "users": dataset_obj.user_num - 1,
                     "items": dataset_obj.item_num - 1,
@@ -123,6 +124,7 @@ def run(
                     {"epoch": epoch, **stats}
                     for epoch, stats in sorted(trainer.epoch_statistics.items())
                 ],
+                **({"cleaning": dataset_obj.cleaning} if dataset_obj.cleaning else {}),
                 **denoising,
                 "checkpoint": trainer.saved_model_file if saved else None,
                 "code": code,

@@ -23,7 +23,7 @@ def data_and_model(config: Any, show_progress: bool = False) -> DataAndModel:
     """RecBole's dataset and loaders for ``config``, then its model (pretrained first where
     the model needs it, S3Rec), with the seeds set as a stock RecBole run sets them."""
     init_seed(config["seed"], config["reproducibility"])
-    dataset, train, valid, test = prepare_data(config)
+    dataset, train, valid, test = prepare_data(config, show_progress)
     if needs_pretraining(config):
         pretrain(config, train, show_progress)
     return DataAndModel(dataset, train, valid, test, build_model(config, train))

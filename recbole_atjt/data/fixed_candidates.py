@@ -20,12 +20,22 @@ from recbole_atjt.data.candidate_rows import CandidateRows
 class FixedCandidateEvalDataLoader(NegSampleEvalDataLoader):
     """RecBole's sampled-negative evaluation loader with per-user cached negatives."""
 
-    def __init__(self, config, dataset, sampler, shuffle=False) -> None:
+    def __init__(self, config, dataset, sampler, negatives=None, shuffle=False) -> None:
+        """``negatives``: every user's candidates, as another loader's :attr:`negatives`
+        (a cleaned dataset is scored on the candidates of the uncleaned one); drawn here
+        when None."""
         super().__init__(config, dataset, sampler, shuffle=shuffle)
         self._negatives: dict[int, torch.Tensor] = {}
         self._candidate_rows: dict[str, CandidateRows] = {}
-        if self.neg_sample_args["distribution"] != "none":
+        if negatives is not None:
+            self._negatives = {int(uid): negatives[int(uid)] for uid in self.uid_list}
+        elif self.neg_sample_args["distribution"] != "none":
             self._draw_all(config["seed"])
+
+    @property
+    def negatives(self) -> dict[int, torch.Tensor]:
+        """Every user's sampled candidates, drawn once."""
+        return self._negatives
 
     def _draw_all(self, seed: int) -> None:
         """Draw every user's negatives with the sampler, under a private RNG state."""

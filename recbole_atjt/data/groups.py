@@ -41,32 +41,25 @@ class AuxiliaryStream:
         return batch
 
 
-class GroupedTrainData:
-    """User-disjoint groups of a RecBole training loader, plus auxiliary streams."""
+class GroupedInstances:
+    """(history, target) instances in user-disjoint groups, with one auxiliary stream per
+    group k over the instances outside group k."""
 
     def __init__(
         self,
-        train_data: AbstractDataLoader,
+        history: torch.Tensor,
+        target: torch.Tensor,
+        users: np.ndarray,
+        n_items: int,
         n_groups: int,
         seed: int,
-        history_field: str,
-        target_field: str,
+        batch_size: int,
         device: torch.device,
     ) -> None:
-        dataset = train_data._dataset
-        users = dataset.inter_feat[dataset.uid_field].numpy()
         self.groups: list[np.ndarray] = partition_by_user(users, n_groups, seed)
-        self.times: int = train_data.times  # loss rows per sequence
-        self.loaders = []
-        for k, idx in enumerate(self.groups):
-            sub = dataset.copy(dataset.inter_feat[idx])
-            loader = type(train_data)(train_data.config, sub, train_data._sampler, shuffle=True)
-            loader.generator.manual_seed(seed + 1 + k)
-            self.loaders.append(loader)
-        self.history = dataset.inter_feat[history_field].to(device)
-        self.target = dataset.inter_feat[target_field].to(device)
-        self.n_items: int = dataset.item_num
-        batch_size = train_data.config["train_batch_size"]
+        self.history = history.to(device)
+        self.target = target.to(device)
+        self.n_items = n_items
         self._stream_generator = torch.Generator().manual_seed(seed)
         everything = np.arange(len(users))
         self.streams = [
@@ -77,21 +70,6 @@ class GroupedTrainData:
             )
             for idx in self.groups
         ]
-
-    def state(self) -> dict:
-        """Shuffling state of the group loaders and auxiliary streams (for exact resume)."""
-        return {
-            "loaders": [loader.generator.get_state() for loader in self.loaders],
-            "stream_generator": self._stream_generator.get_state(),
-            "streams": [(stream._order.cpu(), stream._next) for stream in self.streams],
-        }
-
-    def restore(self, state: dict) -> None:
-        for loader, saved in zip(self.loaders, state["loaders"], strict=True):
-            loader.generator.set_state(saved)
-        self._stream_generator.set_state(state["stream_generator"])
-        for stream, (order, position) in zip(self.streams, state["streams"], strict=True):
-            stream._order, stream._next = order.to(stream.indices.device), position
 
     def holdout_split(
         self, k: int, share: float, generator: torch.Generator
@@ -107,3 +85,50 @@ class GroupedTrainData:
         """(instance indices, histories, targets) of the next batch outside group k."""
         idx = self.streams[k].next_batch()
         return idx, self.history[idx], self.target[idx]
+
+
+class GroupedTrainData(GroupedInstances):
+    """User-disjoint groups of a RecBole training loader, plus auxiliary streams."""
+
+    def __init__(
+        self,
+        train_data: AbstractDataLoader,
+        n_groups: int,
+        seed: int,
+        history_field: str,
+        target_field: str,
+        device: torch.device,
+    ) -> None:
+        dataset = train_data._dataset
+        super().__init__(
+            dataset.inter_feat[history_field],
+            dataset.inter_feat[target_field],
+            dataset.inter_feat[dataset.uid_field].numpy(),
+            dataset.item_num,
+            n_groups,
+            seed,
+            train_data.config["train_batch_size"],
+            device,
+        )
+        self.times: int = train_data.times  # loss rows per sequence
+        self.loaders = []
+        for k, idx in enumerate(self.groups):
+            sub = dataset.copy(dataset.inter_feat[idx])
+            loader = type(train_data)(train_data.config, sub, train_data._sampler, shuffle=True)
+            loader.generator.manual_seed(seed + 1 + k)
+            self.loaders.append(loader)
+
+    def state(self) -> dict:
+        """Shuffling state of the group loaders and auxiliary streams (for exact resume)."""
+        return {
+            "loaders": [loader.generator.get_state() for loader in self.loaders],
+            "stream_generator": self._stream_generator.get_state(),
+            "streams": [(stream._order.cpu(), stream._next) for stream in self.streams],
+        }
+
+    def restore(self, state: dict) -> None:
+        for loader, saved in zip(self.loaders, state["loaders"], strict=True):
+            loader.generator.set_state(saved)
+        self._stream_generator.set_state(state["stream_generator"])
+        for stream, (order, position) in zip(self.streams, state["streams"], strict=True):
+            stream._order, stream._next = order.to(stream.indices.device), position
