@@ -28,6 +28,9 @@
   GiniIndex, AveragePopularity and TailPercentage need (an ``int`` and a
   ``Counter``): those metrics crash every evaluation. Our trainer uses
   ``Collector`` below, which moves only tensors.
+* SciPy 1.13 dropped ``dok_matrix._update``, with which RecBole 1.2.1's graph models
+  (LightGCN, NGCF, ...) build their adjacency matrix. ``restore_dok_update`` gives it back
+  (the same bulk dictionary update, into the matrix's own storage).
 
 Nothing here edits an installed file; the torch shim is a scoped, reversible
 default while a RecBole call that loads a checkpoint runs.
@@ -146,6 +149,22 @@ def undo_recbole_import_side_effects() -> None:
     import torch
 
     torch.autograd.set_detect_anomaly(False)
+    restore_dok_update()
+
+
+def restore_dok_update() -> bool:
+    """Give SciPy's ``dok_matrix`` back the ``_update`` RecBole's graph models call; returns
+    whether it was missing."""
+    from scipy.sparse import dok_matrix
+
+    if hasattr(dok_matrix, "_update"):
+        return False
+
+    def _update(self, data) -> None:
+        self._dict.update(data)
+
+    dok_matrix._update = _update
+    return True
 
 
 def quiet_library_warnings() -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+from recbole.data.dataset import SequentialDataset
 from recbole.utils import dict2str, init_logger
 
 from recbole_atjt import detection
@@ -106,8 +107,7 @@ def run(
                 "dataset_stats": {
                     "users": dataset_obj.user_num - 1,
                     "items": dataset_obj.item_num - 1,
-                    # every instance is one interaction; each user's first has none
-                    "interactions": dataset_obj.inter_num + dataset_obj.user_num - 1,
+                    "interactions": _interactions(dataset_obj),
                 },
                 "valid_metric": config["valid_metric"],
                 "best_valid_score": best_score,
@@ -144,3 +144,10 @@ def run(
     finally:
         logger.removeHandler(log_handler)
         log_handler.close()
+
+
+def _interactions(dataset) -> int:
+    """Interactions the model trained and was evaluated on (after any cleaning)."""
+    if isinstance(dataset, SequentialDataset):
+        return dataset.inter_num + dataset.user_num - 1  # an instance per interaction but firsts
+    return dataset.inter_num

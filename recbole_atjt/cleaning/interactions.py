@@ -6,6 +6,10 @@ and leaves each user's last two interactions out for validation and test
 (``LS: valid_and_test``; a user with two interactions keeps one for test only). Cleaning
 works between those two steps: the interactions it may judge are exactly the ones
 ``build()`` will put in the training split, so no validation or test target is ever judged.
+
+A sequential dataset splits *instances* (one per interaction but the user's first), so a user
+keeps a validation target only with at least two training interactions; any other dataset
+needs one. Cleaning never leaves a user with fewer (``min_kept``), so the split is unchanged.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from recbole.data.dataset import SequentialDataset
 
 # How many of each user's last interactions the leave-one-out split keeps for evaluation.
 LEAVE_OUT = {"valid_and_test": 2, "valid_only": 1, "test_only": 1}
@@ -33,6 +38,7 @@ class TrainingInteractions:
     position: np.ndarray
     n_users: int
     n_items: int
+    min_kept: int = 1  # training interactions a user must keep for the split to stay as it is
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -81,6 +87,7 @@ def training_interactions(dataset, leave_out: int) -> TrainingInteractions:
         position=rank[training],
         n_users=dataset.user_num,
         n_items=dataset.item_num,
+        min_kept=2 if isinstance(dataset, SequentialDataset) else 1,
     )
 
 

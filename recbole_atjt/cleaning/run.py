@@ -17,7 +17,7 @@ from recbole_atjt.cleaning.interactions import (
     training_interactions,
     without_rows,
 )
-from recbole_atjt.cleaning.selection import keep_one_per_user, select
+from recbole_atjt.cleaning.selection import keep_enough_per_user, select
 from recbole_atjt.data.ground_truth import (
     ground_truth_path,
     is_noisy,
@@ -73,7 +73,7 @@ def _detect_and_remove(config, dataset, show_progress):
     details: dict[str, Any] = {}
     if detector == "oracle":
         scores = injected.astype(float)
-        removed = np.flatnonzero(keep_one_per_user(injected, interactions))
+        removed = np.flatnonzero(keep_enough_per_user(injected, interactions))
         details["injected_kept_for_users"] = int(injected.sum() - len(removed))
     else:
         scores, details = DETECTORS[detector](interactions, config, show_progress)

@@ -5,9 +5,9 @@ The most suspect first, until ``share`` of the training interactions are removed
 
 * an item keeps at least ``item_keep`` of its training interactions (an item with none left
   cannot be learned, and is ranked blind when it comes up at evaluation);
-* a user loses at most ``floor(user_share * n)`` of their ``n`` training interactions, so
-  every user keeps at least one (RecBole's split would otherwise move the validation target
-  into training).
+* a user loses at most ``floor(user_share * n)`` of their ``n`` training interactions, and
+  always keeps ``min_kept`` of them (with fewer, RecBole's split would turn the validation
+  target into a training one).
 """
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ def select(
     """Indices (into ``interactions``) of the interactions to remove, most suspect first."""
     budget = len(scores) if threshold is not None else int(round(share * len(scores)))
     items_left = interactions.item_counts()
-    user_allowance = np.floor(user_share * interactions.user_counts()).astype(np.int64)
+    counts = interactions.user_counts()
+    user_allowance = np.minimum(
+        np.floor(user_share * counts), np.maximum(counts - interactions.min_kept, 0)
+    ).astype(np.int64)
     chosen: list[int] = []
     for n in np.argsort(-scores, kind="stable"):
         if len(chosen) == budget or (threshold is not None and scores[n] <= threshold):
@@ -42,13 +45,16 @@ def select(
     return np.asarray(chosen, dtype=np.int64)
 
 
-def keep_one_per_user(marked: np.ndarray, interactions: TrainingInteractions) -> np.ndarray:
-    """``marked`` (a bool mask) less, for each user it would leave with no training
-    interaction, that user's latest marked one."""
+def keep_enough_per_user(marked: np.ndarray, interactions: TrainingInteractions) -> np.ndarray:
+    """``marked`` (a bool mask) less, for each user it would leave with fewer than
+    ``min_kept`` training interactions (of those the user has), the user's latest marked
+    ones."""
     marked = marked.copy()
     users = interactions.users
+    counts = interactions.user_counts()
     left = np.bincount(users[~marked], minlength=interactions.n_users)
     for user in np.unique(users[marked]):
-        if left[user] == 0:
-            marked[np.flatnonzero(marked & (users == user))[-1]] = False
+        short = min(interactions.min_kept, counts[user]) - left[user]
+        if short > 0:
+            marked[np.flatnonzero(marked & (users == user))[-short:]] = False
     return marked
