@@ -127,11 +127,10 @@ def test_training_interactions_are_those_of_recbole_split(tmp_path):
     dataset = _load(config)
     found = training_interactions(dataset, 2)
     frame = dataset.inter_feat
-    mine = sorted(
-        zip(frame["user_id"].to_numpy()[found.rows], frame["item_id"].to_numpy()[found.rows])
-    )
+    users, items = (frame[f].to_numpy()[found.rows] for f in ("user_id", "item_id"))
+    mine = sorted(zip(users, items, strict=True))
     built = dataset.build()[0].inter_feat  # a general model's training split
-    theirs = sorted(zip(built["user_id"].numpy(), built["item_id"].numpy()))
+    theirs = sorted(zip(built["user_id"].numpy(), built["item_id"].numpy(), strict=True))
     assert mine == theirs
 
 
@@ -194,8 +193,9 @@ def test_general_models_train_with_cleaning(tmp_path, model):
     settings = {**TINY, "denoise": "none", "interaction_cleaning": "cooccurrence"}
     results = run(model, DATASET, config_dict={**settings, "run_dir": str(tmp_path)})
     check_metrics(results["test"])
-    assert results["cleaning"]["removed"] == round(0.05 * results["cleaning"]["training_interactions"])
-    assert 0.5 < results["cleaning"]["ground_truth"]["auc"] <= 1
+    cleaning = results["cleaning"]
+    assert cleaning["removed"] == round(0.05 * cleaning["training_interactions"])
+    assert 0.5 < cleaning["ground_truth"]["auc"] <= 1
 
 
 def test_recognizer_cleaning_records_its_training_and_is_reused_on_resume(tmp_path):
