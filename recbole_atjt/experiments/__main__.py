@@ -2,8 +2,11 @@
 
 Names: table2, fig4, table3, table4, table5, robustness, diagnosis (staged: screening,
 target corruption, confirmation; see recbole_atjt/experiments/diagnosis.py), tuning (Ray Tune
-searches for the tuned rows, --trials each; see recbole_atjt/experiments/tuning.py), and
-leaderboard (which only rebuilds results/README.md from the pages already written).
+searches for the tuned rows, --trials each; see recbole_atjt/experiments/tuning.py),
+cleaning-screening and cleaning (interaction cleaning against ceilings from ground truth; the
+screening picks each detector's share on validation, one seed; see
+recbole_atjt/experiments/cleaning.py), and leaderboard (which only rebuilds results/README.md
+from the pages already written).
 
 --plan trains nothing: it prints what the experiment still has to train and about how long
 that takes. diagnosis --stored_only trains nothing: it writes the page from the runs already
@@ -13,6 +16,7 @@ stored under <out>/diagnosis/runs/<dataset>/ (a partial page while other command
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from recbole_atjt.experiments.design import (
@@ -37,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("name", choices=[*EXPERIMENTS, "diagnosis", "tuning", "leaderboard"])
+    p.add_argument("name", choices=[*EXPERIMENTS, *STAGED, "leaderboard"])
     p.add_argument("--datasets", nargs="+", default=["ml-100k"])
     p.add_argument("--data_path", help="folder holding <dataset>/ (e.g. ../shared/datasets)")
     p.add_argument("--seeds", type=int, default=3, help="number of seeds (2020, 2021, ...)")
@@ -62,9 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--stored_only",
         action="store_true",
-        help="diagnosis only: train nothing; write the page from the runs stored under "
-        "<out>/diagnosis/runs/<dataset>/. Cells without a stored run show 'not run yet'; a stage "
-        "whose choice lacks some of its runs is listed as pending; the header counts the stored "
+        help="diagnosis and cleaning only: train nothing; write the page from the runs stored "
+        "under <out>/<name>/runs/<dataset>/. Cells without a stored run show 'not run yet'; a "
+        "stage whose choice lacks some of its runs is listed as pending; the header counts the "
+        "stored "
         "of the planned runs",
     )
     p.add_argument(
@@ -82,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     from recbole_atjt.config_files import parse_overrides
 
     extra = parse_overrides(extra_args)
-    if args.stored_only and args.name != "diagnosis":
-        p.error(f"--stored_only: diagnosis only (got {args.name})")
+    if args.stored_only and args.name not in ("diagnosis", *CLEANING):
+        p.error(f"--stored_only: diagnosis and cleaning only (got {args.name})")
     if args.plan and args.name in ("diagnosis", "tuning", "leaderboard"):
         p.error(f"--plan: not for {args.name}")
     if args.name == "leaderboard":
@@ -95,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         return _diagnosis(args, seeds, extra)
     if args.name == "tuning":
         return _tuning(args, seeds, extra)
+    if args.name in CLEANING:
+        return _cleaning(args, seeds, extra)
     for dataset in args.datasets:
         cells = _cells(args, dataset)
         setting = _setting(args, dataset, seeds, extra)
@@ -107,6 +114,59 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {page}")
     if not args.plan:
         write_leaderboard(args.out)
+    return 0
+
+
+CLEANING = ("cleaning-screening", "cleaning")
+STAGED = ("diagnosis", "tuning", *CLEANING)
+
+
+def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
+    """The screening of the cleaning shares (one seed), or the cleaning experiment with the
+    shares it chose; pages from every stored run."""
+    from recbole_atjt.experiments import cleaning
+    from recbole_atjt.experiments.cleaning_page import (
+        stored_results,
+        write_cleaning_page,
+        write_screening_page,
+    )
+
+    def chosen(cells):
+        return [c for c in cells if not args.models or c.model in args.models]
+
+    for dataset in args.datasets:
+        screen = _setting(args, dataset, list(cleaning.SCREENING_SEEDS), extra)
+        screen_cells = cleaning.screening()
+        screen_page = f"{args.out}/cleaning-screening/{dataset}.md"
+        if args.name == "cleaning-screening":
+            if args.plan:
+                print("\n".join(plan_lines(args.name, chosen(screen_cells), screen)), end="\n\n")
+                continue
+            if not args.stored_only:
+                run_cells(args.name, chosen(screen_cells), screen, keep_failures=True)
+        screened = stored_results(
+            args.out, "cleaning-screening", screen_cells, dataset, screen.seeds
+        )
+        if screened:
+            write_screening_page(screen_page, screen_cells, screened, screen)
+            print(f"wrote {screen_page}")
+        if args.name == "cleaning-screening":
+            continue
+        shares = cleaning.chosen_shares(screened)
+        cells = cleaning.cells_for(dataset, shares)
+        setting = _setting(args, dataset, seeds, extra)
+        if args.plan:
+            print("\n".join(plan_lines(args.name, chosen(cells), setting)), end="\n\n")
+            continue
+        if not args.stored_only:
+            run_cells(args.name, chosen(cells), setting, keep_failures=True)
+        page = f"{args.out}/cleaning/{dataset}.md"
+        os.makedirs(os.path.dirname(page), exist_ok=True)
+        results = stored_results(args.out, args.name, cells, dataset, seeds)
+        write_cleaning_page(
+            page, cells, results, setting, shares, f"../cleaning-screening/{dataset}.md"
+        )
+        print(f"wrote {page}")
     return 0
 
 

@@ -38,6 +38,8 @@ class Cell:
     overrides: dict[str, Any] = field(default_factory=dict)
     noise: float = 0.0  # share of injected training noise (robustness)
     baseline: tuple[str, str] | None = None  # (row, column) of the cell it is compared with
+    noise_mode: str = "replace"  # how the noise is injected: replace or insert
+    item_sampling: str = "uniform"  # how injected items are drawn: uniform or popularity
 
     @property
     def key(self) -> str:

@@ -102,11 +102,27 @@ def _dataset_for(cell: Cell, dataset: str, data_path: str | None, work_dir: str,
         raise SystemExit(
             f"error: injected noise needs --data_path holding {dataset}/{dataset}.inter"
         )
-    name = f"{dataset}-noise{round(cell.noise * 100)}-seed{seed}"
+    name = f"{dataset}-{noise_tag(cell)}-seed{seed}"
     copy = os.path.join(work_dir, name, name)
     if not all(os.path.isfile(f"{copy}{suffix}") for suffix in (".inter", SOURCE_SUFFIX)):
-        inject(source, dataset, cell.noise, seed=seed, out_path=work_dir, name=name)
+        inject(
+            source,
+            dataset,
+            cell.noise,
+            seed=seed,
+            mode=cell.noise_mode,
+            item_sampling=cell.item_sampling,
+            out_path=work_dir,
+            name=name,
+        )
     return name, work_dir
+
+
+def noise_tag(cell: Cell) -> str:
+    """The injected copy's name part: noise20 (replaced), insert20, insert20-pop, ..."""
+    kind = "noise" if cell.noise_mode == "replace" else cell.noise_mode
+    sampling = "" if cell.item_sampling == "uniform" else "-pop"
+    return f"{kind}{round(cell.noise * 100)}{sampling}"
 
 
 # The code that trained a run: 2 is the code after the denoising rework (recognizer modes,
@@ -118,8 +134,9 @@ RUN_FORMAT = 3
 
 
 def run_key(cell: Cell, dataset: str, budget: str, seed: int, extra: dict | None) -> dict:
-    """What makes two runs the same run, whichever experiment asks for it."""
-    return {
+    """What makes two runs the same run, whichever experiment asks for it (the noise's mode
+    and item sampling only where they are not the first ones, replace and uniform)."""
+    key = {
         "format": RUN_FORMAT,
         "model": cell.model,
         "dataset": dataset,
@@ -128,6 +145,11 @@ def run_key(cell: Cell, dataset: str, budget: str, seed: int, extra: dict | None
         "noise": cell.noise,
         "settings": {**(extra or {}), **cell.overrides},
     }
+    if cell.noise and cell.noise_mode != "replace":
+        key["noise_mode"] = cell.noise_mode
+    if cell.noise and cell.item_sampling != "uniform":
+        key["item_sampling"] = cell.item_sampling
+    return key
 
 
 @functools.cache

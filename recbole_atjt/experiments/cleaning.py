@@ -1,0 +1,152 @@
+"""Interaction cleaning measured against ceilings from ground truth.
+
+Two ceilings, each the best a family of denoisers can do:
+
+* removal: the model trained without the injected interactions. Under ``insert`` noise
+  (random items added, nothing real lost) that is the clean dataset itself; under
+  ``replace`` noise (real interactions lost too) it is ``interaction_cleaning: oracle``;
+* reweighting: ``denoise: oracle``, weight 0 on every sequence whose target is injected.
+
+A row's **recovered share of the ceiling** is (row - noisy base) / (ceiling - noisy base),
+per seed, in test NDCG@5; the share of the clean base's gap is shown beside it.
+
+The experiment runs in two steps. ``cleaning-screening`` (one seed, DCN and SASRec, both
+insert conditions) trains each detector at every share of :data:`SCREENING_SHARES`; each
+detector's share is the one with the best mean *validation* NDCG@5 there. ``cleaning`` then
+runs every model and condition with those shares (its cleaning rows wait for the screening).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from recbole_atjt.experiments.design import PAPER_ATJT, Cell
+
+# ml-100k: every run trains to early stopping, so no difference comes from an epoch cap.
+CONVERGE = {"epochs": 50, "stopping_step": 5}
+MODELS = ("DCN", "DIN", "SASRec", "GRU4Rec", "BPR")
+GENERAL_MODELS = ("BPR",)  # no sequences to weight: base and cleaning rows only
+ATJT_MODELS = ("DCN", "SASRec")  # also recognizer cleaning + ATJT
+REPLACE_MODELS = ("DCN", "DIN", "SASRec")
+# As SASRec's own properties: a binary loss with one sampled negative (the paper's loss).
+MODEL_SETTINGS: dict[str, dict[str, Any]] = {"GRU4Rec": {"loss_type": "BPR"}}
+SCREENING_MODELS = ("DCN", "SASRec")
+SCREENING_SHARES = (0.05, 0.1, 0.2)
+SCREENING_SEEDS = (2020,)
+DETECTORS = (("co-occurrence cleaning", "cooccurrence"), ("recognizer cleaning", "recognizer"))
+
+# (label, noise share, how it is injected, how its items are drawn)
+CLEAN = ("clean", 0.0, "insert", "uniform")
+INSERT = ("20% insert", 0.2, "insert", "uniform")
+INSERT_POPULAR = ("20% insert, popular items", 0.2, "insert", "popularity")
+REPLACE = ("20% replace", 0.2, "replace", "uniform")
+
+BASE = ("base", {"denoise": "none"})
+ORACLE_WEIGHTS = ("oracle weights", {"denoise": "oracle"})
+ORACLE_CLEANING = ("oracle cleaning", {"denoise": "none", "interaction_cleaning": "oracle"})
+RCE = ("R-CE", {"denoise": "rce"})
+
+
+def _cleaning(detector: str, share: float) -> dict[str, Any]:
+    return {"denoise": "none", "interaction_cleaning": detector, "cleaning_share": share}
+
+
+def _cell(model, condition, label, overrides, extra) -> Cell:
+    name, noise, mode, sampling = condition
+    row = f"{model} {name}"
+    return Cell(
+        row,
+        label,
+        model,
+        {**overrides, **MODEL_SETTINGS.get(model, {}), **extra},
+        noise=noise,
+        baseline=None if label == "base" else (row, "base"),
+        noise_mode=mode,
+        item_sampling=sampling,
+    )
+
+
+def screening() -> list[Cell]:
+    """Each detector at each share, DCN and SASRec, both insert conditions (one seed)."""
+    cells = []
+    for model in SCREENING_MODELS:
+        for condition in (INSERT, INSERT_POPULAR):
+            cells.append(_cell(model, condition, *BASE, CONVERGE))
+            cells += [
+                _cell(model, condition, f"{label}, share {share}", _cleaning(d, share), CONVERGE)
+                for label, d in DETECTORS
+                for share in SCREENING_SHARES
+            ]
+    return cells
+
+
+def chosen_shares(results: dict[tuple[str, int], dict]) -> dict[str, float]:
+    """Per detector, the screened share of the best mean validation NDCG@5 over the screening
+    cells; a detector some of whose screening runs are missing is left out."""
+    cells = screening()
+    chosen = {}
+    for label, detector in DETECTORS:
+        means = {}
+        for share in SCREENING_SHARES:
+            keys = [c.key for c in cells if c.column == f"{label}, share {share}"]
+            scores = [
+                run["best_valid_score"]
+                for (key, _), run in results.items()
+                if key in keys and run.get("best_valid_score") is not None
+            ]
+            if len(scores) < len(keys):
+                break
+            means[share] = float(np.mean(scores))
+        if len(means) == len(SCREENING_SHARES):
+            chosen[detector] = max(means, key=means.get)
+    return chosen
+
+
+def stored_screening(out: str, dataset: str) -> dict[tuple[str, int], dict]:
+    """The screening runs stored for ``dataset``, by (cell key, seed)."""
+    from recbole_atjt.experiments.runner import stored_run_path
+
+    found = {}
+    for cell in screening():
+        for seed in SCREENING_SEEDS:
+            path = stored_run_path(out, "cleaning-screening", dataset, cell.key, seed)
+            if os.path.isfile(path):
+                with open(path, encoding="utf-8") as f:
+                    found[(cell.key, seed)] = json.load(f)
+    return found
+
+
+def cells_for(dataset: str, shares: dict[str, float]) -> list[Cell]:
+    """The cleaning experiment on ``dataset``: ml-100k to early stopping (five models, clean
+    and both insert conditions) and at the cpu budget under replace noise (beside the
+    robustness rows, whose runs it shares); any other dataset at the cpu budget (SASRec and
+    DCN, clean and uniform insert). Cleaning rows wait for the screened ``shares``."""
+    cleaning = [(label, _cleaning(d, shares[d])) for label, d in DETECTORS if d in shares]
+    recognizer = [row for row in cleaning if row[1]["interaction_cleaning"] == "recognizer"]
+    with_atjt = [(f"{label} + ATJT", {**o, **PAPER_ATJT}) for label, o in recognizer]
+    cells = []
+    if dataset != "ml-100k":
+        for model in ("DCN", "SASRec"):
+            for condition in (CLEAN, INSERT):
+                rows = [BASE, *recognizer, RCE]
+                cells += [_cell(model, condition, label, o, {}) for label, o in rows]
+        return cells
+    for model in MODELS:
+        for condition in (CLEAN, INSERT, INSERT_POPULAR):
+            rows = [BASE]
+            if condition is not CLEAN and model not in GENERAL_MODELS:
+                rows.append(ORACLE_WEIGHTS)
+            rows += cleaning
+            if model not in GENERAL_MODELS:
+                rows.append(RCE)
+            if model in ATJT_MODELS:
+                rows += with_atjt
+            cells += [_cell(model, condition, label, o, CONVERGE) for label, o in rows]
+    for model in REPLACE_MODELS:
+        rows = [BASE, ORACLE_CLEANING, ORACLE_WEIGHTS, *recognizer]
+        cells += [_cell(model, REPLACE, label, o, {}) for label, o in rows]
+    return cells
