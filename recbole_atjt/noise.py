@@ -1,21 +1,36 @@
-"""Noise injection with ground truth (docs/algorithm.md, "After training").
+"""Noise injection with ground truth (docs/noise.md; docs/algorithm.md, "After training").
 
     python -m recbole_atjt.noise inject --data_path=P --dataset=D --ratio=0.1 --seed=S
 
 writes the dataset ``D-noise10`` (beside D, or under ``--out_path``): exactly
 ``round(ratio * n)`` of the ``n`` training interactions (every interaction but
 each user's last two, which are the validation and test targets) are replaced
-by uniformly random items that user never interacted with (timestamps kept),
-plus ``D-noise10.noise`` marking every interaction (``is_noise`` 1 for the
-injected ones). ``.item`` and ``.user`` files are copied under the new name, and
-``D-noise10.source`` names D: the copy is read with D's properties files (RecBole's
-and ours; for ml-100k its features and rating threshold), as D itself is.
+by random items that user never interacted with (timestamps kept), plus
+``D-noise10.noise`` marking every interaction (``is_noise`` 1 for the injected
+ones). ``.item`` and ``.user`` files are copied under the new name, and
+``D-noise10.source`` names D: the copy is read with D's properties files
+(RecBole's and ours; for ml-100k its features and rating threshold), as D itself is.
+
+``--mode=insert`` adds ``round(ratio * n)`` random items between real
+interactions and changes nothing real (``D-insert10``): each goes into a gap
+between two consecutive interactions of a user, drawn uniformly among the gaps
+whose later interaction is a training or the validation one, copies the earlier
+neighbour's row but for its item and its timestamp (the neighbours' midpoint).
+Rows are written per user in time order, so that RecBole's stable sort by time
+puts every inserted row in its gap; each user's last two interactions stay the
+real ones.
 
 ``--mode=steam`` corrupts in the style of STEAM (Lin et al., WWW 2023): each
 training interaction is independently kept, deleted (``--delete_ratio``), or
 preceded by an inserted random item (``--ratio``), which gets a timestamp
 between its neighbours. Inserted rows are marked in ``.noise``; deleted ones
 are listed in ``.deleted``.
+
+``--item_sampling=popularity`` draws every injected item with probability
+proportional to its number of interactions in D (name suffix ``-pop``) instead
+of uniformly over D's items; either way never an item the user already has.
+Without ``--data_path`` D is one that ships with the install (atjt-synth,
+ml-100k) and the copy goes under ``--out_path`` (default: the current directory).
 """
 
 from __future__ import annotations
@@ -25,13 +40,44 @@ import csv
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from recbole_atjt.data.checks import field_names
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.paths import SOURCE_SUFFIX, properties_dataset
+from recbole_atjt.paths import SOURCE_SUFFIX, dataset_source, properties_dataset
+
+MODES = ("replace", "insert", "steam")
+ITEM_SAMPLINGS = ("uniform", "popularity")
+# The files of a noisy copy, <name>/<name>.<suffix>: a folder holding only these, with
+# its .source, is a copy written before and may be overwritten under the same name.
+COPY_SUFFIXES = ("inter", "noise", "deleted", SOURCE_SUFFIX.lstrip("."), "item", "user")
+
+
+@dataclass(frozen=True)
+class Injection:
+    """What :func:`inject` wrote: the copy's folder, how it was made, and its counts."""
+
+    folder: str
+    mode: str
+    item_sampling: str
+    interactions: int  # rows of the source's .inter file
+    training: int  # its training interactions: all but each user's last two
+    injected: int  # rows of the copy marked is_noise 1
+    deleted: int  # real rows left out (steam's deletions; 0 in the other modes)
+
+    def counts(self) -> str:
+        """The one line the command prints after the folder."""
+        line = (
+            f"{self.interactions} interactions read, {self.training} training, "
+            f"{self.injected} injected"
+        )
+        if self.mode == "steam":
+            line += f", {self.deleted} deleted"
+        return f"{line} (mode {self.mode}, item sampling {self.item_sampling})"
 
 
 def _read_inter(path: str) -> tuple[list[str], list[list[str]]]:
@@ -61,34 +107,107 @@ def _by_user(rows, u: int, t: int) -> dict[str, list[int]]:
     return users
 
 
-def _random_unseen(rng, items: np.ndarray, seen: set[str]) -> str:
-    while True:
-        item = items[rng.integers(len(items))]
-        if item not in seen:
-            return str(item)
+def _training_count(rows, u: int) -> int:
+    """Training interactions: every interaction but each user's last two."""
+    return sum(max(n - 2, 0) for n in Counter(row[u] for row in rows).values())
 
 
-def replace_noise(rows, u: int, i: int, t: int, ratio: float, rng) -> list[bool]:
+def _item_draw(rows, i: int, sampling: str, rng) -> Callable[[set[str]], str]:
+    """A draw of one item outside ``seen`` among the items of ``rows``: uniform, or with
+    probability proportional to the item's number of rows (``popularity``). Rows are
+    counted now, before any of them is changed."""
+    items, counts = np.unique([row[i] for row in rows], return_counts=True)
+    if sampling == "uniform":
+
+        def pick():
+            return items[rng.integers(len(items))]
+
+    else:
+        cumulative = np.cumsum(counts)
+
+        def pick():
+            return items[np.searchsorted(cumulative, rng.integers(cumulative[-1]), side="right")]
+
+    def draw(seen: set[str]) -> str:
+        if len(seen) >= len(items):  # seen only holds items of rows
+            raise ATJTError(
+                f"a user has interacted with (or been given) every one of the {len(items)} "
+                "items: none is left to inject; allowed: a lower --ratio"
+            )
+        while True:
+            item = pick()
+            if item not in seen:
+                return str(item)
+
+    return draw
+
+
+def replace_noise(
+    rows, u: int, i: int, t: int, ratio: float, rng, sampling: str = "uniform"
+) -> list[bool]:
     """Replace round(ratio * n) training interactions in place; returns the noise mask."""
     users = _by_user(rows, u, t)
     candidates = [n for idx in users.values() for n in idx[:-2]]
     chosen = rng.choice(len(candidates), size=round(ratio * len(candidates)), replace=False)
-    items = np.unique([row[i] for row in rows])
+    draw = _item_draw(rows, i, sampling, rng)
     seen = {user: {rows[n][i] for n in idx} for user, idx in users.items()}
     mask = [False] * len(rows)
     for c in np.sort(chosen):
         n = candidates[c]
-        new = _random_unseen(rng, items, seen[rows[n][u]])
+        new = draw(seen[rows[n][u]])
         seen[rows[n][u]].add(new)
         rows[n][i] = new
         mask[n] = True
     return mask
 
 
-def steam_noise(rows, u: int, i: int, t: int, insert_ratio: float, delete_ratio: float, rng):
+def insert_noise(rows, u: int, i: int, t: int, ratio: float, rng, sampling: str = "uniform"):
+    """Insert round(ratio * n) random items into the gaps before training and validation
+    interactions; returns (rows, mask), rows per user in time order.
+
+    A user with interactions 0..L-1 (time order) has the gaps before 1..L-2: as many as
+    training interactions. Each insert picks one of all users' gaps uniformly (several may
+    share one), copies the gap's earlier row with an unseen item and the midpoint time."""
+    users = _by_user(rows, u, t)
+    draw = _item_draw(rows, i, sampling, rng)
+    n_gaps = sum(max(len(idx) - 2, 0) for idx in users.values())
+    size = round(ratio * n_gaps)
+    chosen = rng.integers(n_gaps, size=size) if size else np.empty(0, dtype=int)
+    inserts = np.bincount(chosen, minlength=n_gaps)
+    out, mask = [], []
+    gap = 0
+    for idx in users.values():
+        seen = {rows[n][i] for n in idx}
+        for pos, n in enumerate(idx):
+            if 0 < pos < len(idx) - 1:
+                earlier = rows[idx[pos - 1]]
+                stamp = repr((float(earlier[t]) + float(rows[n][t])) / 2)
+                for _ in range(inserts[gap]):
+                    new = list(earlier)
+                    new[i] = draw(seen)
+                    new[t] = stamp
+                    seen.add(new[i])
+                    out.append(new)
+                    mask.append(True)
+                gap += 1
+            out.append(rows[n])
+            mask.append(False)
+    return out, mask
+
+
+def steam_noise(
+    rows,
+    u: int,
+    i: int,
+    t: int,
+    insert_ratio: float,
+    delete_ratio: float,
+    rng,
+    sampling: str = "uniform",
+):
     """Keep / delete / insert-before each training interaction; returns (rows, mask, deleted)."""
     users = _by_user(rows, u, t)
-    items = np.unique([row[i] for row in rows])
+    draw = _item_draw(rows, i, sampling, rng)
     out, mask, deleted = [], [], []
     for idx in users.values():
         seen = {rows[n][i] for n in idx}
@@ -99,7 +218,7 @@ def steam_noise(rows, u: int, i: int, t: int, insert_ratio: float, delete_ratio:
             if training and rng.random() < insert_ratio:
                 stamp = float(row[t]) if previous is None else (previous + float(row[t])) / 2
                 new = list(row)
-                new[i] = _random_unseen(rng, items, seen)
+                new[i] = draw(seen)
                 new[t] = repr(stamp - 1e-3) if previous is None else repr(stamp)
                 seen.add(new[i])
                 out.append(new)
@@ -121,93 +240,219 @@ def _write(path: str, header: Sequence[str], rows) -> None:
         writer.writerows(rows)
 
 
+def _check_arguments(mode: str, item_sampling: str, ratio: float, delete_ratio) -> None:
+    if mode not in MODES:
+        raise ATJTError(f"--mode: got {mode!r}; allowed: one of {', '.join(MODES)}")
+    if item_sampling not in ITEM_SAMPLINGS:
+        raise ATJTError(
+            f"--item_sampling: got {item_sampling!r}; allowed: one of {', '.join(ITEM_SAMPLINGS)}"
+        )
+    if delete_ratio is not None and mode != "steam":
+        raise ATJTError(f"--delete_ratio: got {delete_ratio}; allowed: only with --mode=steam")
+    delete = delete_ratio or 0.0
+    if not 0 <= delete < 1:
+        raise ATJTError(f"--delete_ratio: got {delete_ratio}; allowed: a number in [0, 1)")
+    if mode == "steam":
+        if not (0 < ratio < 1 or (ratio == 0 and delete > 0)):
+            raise ATJTError(
+                f"--ratio: got {ratio}; allowed: a number in (0, 1) for --mode=steam, "
+                "or 0 with a --delete_ratio above 0"
+            )
+    elif not 0 < ratio < 1:
+        raise ATJTError(f"--ratio: got {ratio}; allowed: a number in (0, 1) for --mode={mode}")
+
+
+def _check_target(target: str, name: str, source: str) -> None:
+    """Refuse a target that is not a new folder or a noisy copy written before as ``name``."""
+    if name in ("", ".", "..") or os.sep in name or (os.altsep and os.altsep in name):
+        raise ATJTError(f"--name: got {name!r}; allowed: a folder name, without separators")
+    if not os.path.lexists(target):
+        return
+    if not os.path.isdir(target):
+        raise ATJTError(f"--name: got {name!r}; allowed: a name that is not a file ({target})")
+    if os.path.realpath(target) == os.path.realpath(source):
+        raise ATJTError(f"--name: got {name!r}; allowed: another folder than the source {source}")
+    entries = sorted(os.listdir(target))
+    ours = {f"{name}.{suffix}" for suffix in COPY_SUFFIXES}
+    foreign = [e for e in entries if e not in ours or not os.path.isfile(os.path.join(target, e))]
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise ATJTError(
+            f"--name: got {name!r}; allowed: a new folder or a noisy copy written before under "
+            f"this name ({target} holds other files: {shown})"
+        )
+    if entries and f"{name}{SOURCE_SUFFIX}" not in entries:
+        raise ATJTError(
+            f"--name: got {name!r}; allowed: a new folder or a noisy copy written before under "
+            f"this name ({target} has no {name}{SOURCE_SUFFIX}: not a complete noisy copy)"
+        )
+
+
+def _first_missing(folder: str) -> str | None:
+    """The outermost folder of ``folder``'s path that does not exist yet (None: all do)."""
+    missing = None
+    folder = os.path.abspath(folder)
+    while not os.path.lexists(folder):
+        missing = folder
+        folder = os.path.dirname(folder)
+    return missing
+
+
 def inject(
-    data_path: str,
+    data_path: str | None,
     dataset: str,
     ratio: float,
     seed: int = 2020,
     mode: str = "replace",
-    delete_ratio: float = 0.0,
+    delete_ratio: float | None = None,
     out_path: str | None = None,
     name: str | None = None,
+    item_sampling: str = "uniform",
     user_field: str = "user_id",
     item_field: str = "item_id",
     time_field: str = "timestamp",
-) -> str:
-    """Write the noisy copy of ``dataset``; returns its folder."""
-    if not 0 < ratio < 1 and not (mode == "steam" and ratio == 0 and delete_ratio > 0):
-        raise ATJTError(f"--ratio: got {ratio}; allowed: a number in (0, 1)")
-    if mode not in ("replace", "steam"):
-        raise ATJTError(f"--mode: got {mode!r}; allowed: 'replace' or 'steam'")
+) -> Injection:
+    """Write the noisy copy of ``dataset``; returns its folder and counts.
+
+    ``data_path`` None: a dataset that ships with the install, copied under ``out_path``
+    (default: the current directory). Every argument is checked before anything is
+    written, and a write that fails leaves nothing behind."""
+    _check_arguments(mode, item_sampling, ratio, delete_ratio)
+    if not data_path:
+        out_path = out_path or os.getcwd()
+    data_path = dataset_source(dataset, data_path)
+    if not os.path.isdir(data_path):
+        raise ATJTError(f"--data_path: got {data_path!r}; allowed: an existing folder")
     source = os.path.join(data_path, dataset)
     inter_path = os.path.join(source, f"{dataset}.inter")
-    header, rows = _read_inter(inter_path)
-    u, i, t = (_column(header, c, inter_path) for c in (user_field, item_field, time_field))
-    rng = np.random.default_rng(seed)
-    tag = (
-        f"noise{round(ratio * 100)}"
-        if mode == "replace"
-        else (f"steam{round(ratio * 100)}-{round(delete_ratio * 100)}")
-    )
+    if not os.path.isfile(inter_path):
+        raise ATJTError(
+            f"--dataset: got {dataset!r}; allowed: a dataset of --data_path {data_path} "
+            f"(no interaction file {inter_path})"
+        )
+    delete = delete_ratio or 0.0
+    tag = {
+        "replace": f"noise{round(ratio * 100)}",
+        "insert": f"insert{round(ratio * 100)}",
+        "steam": f"steam{round(ratio * 100)}-{round(delete * 100)}",
+    }[mode]
+    if item_sampling == "popularity":
+        tag += "-pop"
     name = name or f"{dataset}-{tag}"
     target = os.path.join(out_path or data_path, name)
-    os.makedirs(target, exist_ok=True)
+    _check_target(target, name, source)
+
+    header, rows = _read_inter(inter_path)
+    u, i, t = (_column(header, c, inter_path) for c in (user_field, item_field, time_field))
+    interactions, training = len(rows), _training_count(rows, u)
+    rng = np.random.default_rng(seed)
     deleted: list = []
     if mode == "replace":
-        mask = replace_noise(rows, u, i, t, ratio, rng)
+        mask = replace_noise(rows, u, i, t, ratio, rng, item_sampling)
+    elif mode == "insert":
+        rows, mask = insert_noise(rows, u, i, t, ratio, rng, item_sampling)
     else:
-        rows, mask, deleted = steam_noise(rows, u, i, t, ratio, delete_ratio, rng)
-    _write(os.path.join(target, f"{name}.inter"), header, rows)
-    keys = [header[u], header[i], header[t]]
-    _write(
-        os.path.join(target, f"{name}.noise"),
-        [*keys, "is_noise:float"],
-        ([r[u], r[i], r[t], "1.0" if m else "0.0"] for r, m in zip(rows, mask, strict=True)),
+        rows, mask, deleted = steam_noise(rows, u, i, t, ratio, delete, rng, item_sampling)
+    properties = properties_dataset(dataset, {"data_path": data_path})
+
+    parent = os.path.dirname(target)
+    created = _first_missing(parent)
+    staging = os.path.join(parent, f".{name}.writing-{os.getpid()}")
+    try:
+        os.makedirs(parent, exist_ok=True)
+        if os.path.lexists(staging):  # left by a killed process of the same id
+            shutil.rmtree(staging)
+        os.mkdir(staging)
+        _write(os.path.join(staging, f"{name}.inter"), header, rows)
+        keys = [header[u], header[i], header[t]]
+        _write(
+            os.path.join(staging, f"{name}.noise"),
+            [*keys, "is_noise:float"],
+            ([r[u], r[i], r[t], "1.0" if m else "0.0"] for r, m in zip(rows, mask, strict=True)),
+        )
+        if mode == "steam":
+            lost = ([r[u], r[i], r[t]] for r in deleted)
+            _write(os.path.join(staging, f"{name}.deleted"), keys, lost)
+        with open(os.path.join(staging, f"{name}{SOURCE_SUFFIX}"), "w", encoding="utf-8") as f:
+            f.write(f"{properties}\n")
+        for suffix in ("item", "user"):
+            side = os.path.join(source, f"{dataset}.{suffix}")
+            if os.path.isfile(side):
+                shutil.copyfile(side, os.path.join(staging, f"{name}.{suffix}"))
+        if os.path.isdir(target):  # a noisy copy written before (checked above)
+            shutil.rmtree(target)
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(created or staging, ignore_errors=True)
+        raise
+    return Injection(
+        folder=target,
+        mode=mode,
+        item_sampling=item_sampling,
+        interactions=interactions,
+        training=training,
+        injected=sum(mask),
+        deleted=len(deleted),
     )
-    if mode == "steam":
-        _write(os.path.join(target, f"{name}.deleted"), keys, ([r[u], r[i], r[t]] for r in deleted))
-    with open(os.path.join(target, f"{name}{SOURCE_SUFFIX}"), "w", encoding="utf-8") as f:
-        f.write(f"{properties_dataset(dataset, {'data_path': data_path})}\n")
-    for suffix in ("item", "user"):
-        side = os.path.join(source, f"{dataset}.{suffix}")
-        if os.path.isfile(side):
-            shutil.copyfile(side, os.path.join(target, f"{name}.{suffix}"))
-    return target
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m recbole_atjt.noise", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="python -m recbole_atjt.noise",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True)
     q = sub.add_parser("inject", help="write a noisy copy of a dataset with ground truth")
-    q.add_argument("--data_path", required=True, help="folder holding <dataset>/<dataset>.inter")
+    q.add_argument(
+        "--data_path",
+        help="folder holding <dataset>/<dataset>.inter (default: the datasets shipped with "
+        "the install: atjt-synth, ml-100k)",
+    )
     q.add_argument("--dataset", required=True)
     q.add_argument(
         "--ratio",
         type=float,
         required=True,
-        help="replace: share of training interactions replaced; steam: insert chance",
+        help="replace: share of training interactions replaced; insert: inserted rows per "
+        "training interaction; steam: insert chance. In (0, 1)",
     )
     q.add_argument("--seed", type=int, default=2020)
-    q.add_argument("--mode", default="replace", choices=["replace", "steam"])
-    q.add_argument("--delete_ratio", type=float, default=0.0, help="steam: deletion chance")
-    q.add_argument("--out_path", help="where to write (default: --data_path)")
-    q.add_argument("--name", help="name of the new dataset (default: <dataset>-noise<percent>)")
+    q.add_argument("--mode", default="replace", choices=MODES)
+    q.add_argument(
+        "--item_sampling",
+        default="uniform",
+        choices=ITEM_SAMPLINGS,
+        help="how injected items are drawn: uniformly, or by their number of interactions",
+    )
+    q.add_argument("--delete_ratio", type=float, help="steam: deletion chance, in [0, 1)")
+    q.add_argument(
+        "--out_path",
+        help="where to write (default: --data_path; without --data_path, the current directory)",
+    )
+    q.add_argument(
+        "--name",
+        help="name of the new dataset (default: <dataset>-noise<percent>, -insert<percent> or "
+        "-steam<percent>-<percent>, then -pop for popularity sampling)",
+    )
     args = p.parse_args(argv)
     try:
-        folder = inject(
+        done = inject(
             args.data_path,
             args.dataset,
             args.ratio,
-            args.seed,
-            args.mode,
-            args.delete_ratio,
-            args.out_path,
-            args.name,
+            seed=args.seed,
+            mode=args.mode,
+            delete_ratio=args.delete_ratio,
+            out_path=args.out_path,
+            name=args.name,
+            item_sampling=args.item_sampling,
         )
     except (ATJTError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote {folder}")
+    print(f"wrote {done.folder}")
+    print(done.counts())
     return 0
 
 

@@ -42,6 +42,30 @@ def bundled_datasets() -> list[str]:
     return sorted(p.name for p in BUNDLED_DATA_DIR.iterdir() if (p / f"{p.name}.inter").is_file())
 
 
+def dataset_source(dataset: str, data_path: str | None) -> str:
+    """The folder holding ``<dataset>/<dataset>.inter``: ``data_path`` when given, else the
+    first of our bundled datasets' folder and RecBole's that holds ``<dataset>/``."""
+    if data_path:
+        return data_path
+    for folder in (BUNDLED_DATA_DIR, RECBOLE_DATA_DIR):
+        if (folder / dataset).is_dir():
+            return str(folder)
+    shipped = sorted(
+        {
+            p.name
+            for folder in (BUNDLED_DATA_DIR, RECBOLE_DATA_DIR)
+            if folder.is_dir()
+            for p in folder.iterdir()
+            if (p / f"{p.name}.inter").is_file()
+        }
+    )
+    raise ATJTError(
+        f"--data_path: got none, and {dataset!r} does not ship with the install; allowed: a "
+        f"folder holding {dataset}/{dataset}.inter, or none for a shipped dataset "
+        f"({', '.join(shipped)})"
+    )
+
+
 def properties_dataset(dataset: str, settings: dict) -> str:
     """The dataset whose properties files ``dataset`` is read with: ``dataset_properties``
     where the user sets it, else the source an injected copy names in its ``.source`` file,

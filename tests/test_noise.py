@@ -1,5 +1,7 @@
 import csv
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -29,7 +31,7 @@ def toy(tmp_path):
 
 
 def test_replace_injection_counts_and_ground_truth(toy):
-    folder = inject(str(toy), "toy", ratio=0.1, seed=3)
+    folder = inject(str(toy), "toy", ratio=0.1, seed=3).folder
     _, before = _read(toy / "toy" / "toy.inter")
     header, after = _read(f"{folder}/toy-noise10.inter")
     _, truth = _read(f"{folder}/toy-noise10.noise")
@@ -56,7 +58,7 @@ def test_replace_injection_counts_and_ground_truth(toy):
 
 
 def test_steam_injection_marks_insertions_and_lists_deletions(toy):
-    folder = inject(str(toy), "toy", ratio=0.2, seed=1, mode="steam", delete_ratio=0.1)
+    folder = inject(str(toy), "toy", ratio=0.2, seed=1, mode="steam", delete_ratio=0.1).folder
     name = "toy-steam20-10"
     _, after = _read(f"{folder}/{name}.inter")
     _, truth = _read(f"{folder}/{name}.noise")
@@ -74,7 +76,7 @@ def test_steam_injection_marks_insertions_and_lists_deletions(toy):
 def test_bad_injection_arguments(toy):
     with pytest.raises(ATJTError, match="--ratio"):
         inject(str(toy), "toy", ratio=1.5)
-    with pytest.raises(ATJTError, match="no interaction file"):
+    with pytest.raises(ATJTError, match="--dataset: got 'missing'"):
         inject(str(toy), "missing", ratio=0.1)
 
 
@@ -103,7 +105,7 @@ def test_detection_figures_match_hand_computation():
 
 
 def test_run_on_noisy_data_reports_detection(toy):
-    folder = inject(str(toy), "toy", ratio=0.2, seed=0)
+    folder = inject(str(toy), "toy", ratio=0.2, seed=0).folder
     settings = {
         **TINY,
         "data_path": str(toy),
@@ -164,3 +166,323 @@ def test_an_injected_copy_is_read_with_its_sources_properties(tmp_path):
         "SASRec", "second", config_dict={"gpu_id": "", "data_path": str(tmp_path)}
     ).final_config_dict
     assert second["load_col"]["item"] == ["item_id", "category"]
+
+
+# --- insertion, item sampling, counts, the command line -------------------------------------
+
+SYNTH = BUNDLED_DATA_DIR / "atjt-synth" / "atjt-synth.inter"
+# atjt-synth: 8580 interactions of 400 users, each with 12 or more: 8580 - 2 * 400 training
+SYNTH_ROWS, SYNTH_TRAINING = 8580, 7780
+
+
+def _sha256(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _time_order(rows, user=0, time=2):
+    """Each user's rows in time order, file order breaking ties (RecBole's stable sort)."""
+    per_user = {}
+    for row in sorted(rows, key=lambda r: float(r[time])):  # sorted() is stable
+        per_user.setdefault(row[user], []).append(row)
+    return per_user
+
+
+def _marked(folder, name):
+    _, rows = _read(f"{folder}/{name}.inter")
+    _, truth = _read(f"{folder}/{name}.noise")
+    assert [r[:3] for r in rows] == [t[:3] for t in truth]  # one ground-truth row per row
+    return rows, [float(t[3]) == 1.0 for t in truth]
+
+
+def test_insert_keeps_every_real_interaction(tmp_path):
+    done = inject(
+        str(BUNDLED_DATA_DIR), "atjt-synth", 0.37, seed=4, mode="insert", out_path=str(tmp_path)
+    )
+    name = "atjt-synth-insert37"
+    assert done.folder == str(tmp_path / name)
+    assert (done.interactions, done.training) == (SYNTH_ROWS, SYNTH_TRAINING)
+    # 0.37 * 7780 = 2878.6: rounded, not truncated
+    assert done.injected == 2879 and done.deleted == 0
+    _, source = _read(SYNTH)
+    rows, marked = _marked(done.folder, name)
+    assert sum(marked) == 2879 and len(rows) == SYNTH_ROWS + 2879
+    real = [tuple(r) for r, m in zip(rows, marked, strict=True) if not m]
+    assert sorted(real) == sorted(tuple(r) for r in source)  # the source, as a multiset
+
+    before, after = _time_order(source), _time_order(rows)
+    is_noise = {id(r): m for r, m in zip(rows, marked, strict=True)}
+    assert set(before) == set(after)
+    for user, history in after.items():
+        assert history[-2:] == before[user][-2:]  # validation and test rows untouched
+        assert not is_noise[id(history[0])]  # never before the first interaction
+        had = {r[1] for r in before[user]}
+        inserted = [r[1] for r in history if is_noise[id(r)]]
+        assert not had & set(inserted) and len(set(inserted)) == len(inserted)
+    # written per user in time order: the file order is already each user's time order
+    grouped = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(row)
+    assert grouped == after
+    # the gap before each validation row is one of the 7780 gaps too: 2879 * 400 / 7780 = 148
+    # inserts expected there (standard deviation about 12)
+    before_validation = 0
+    for history in after.values():
+        n = history.index(before[history[0][0]][-2]) - 1
+        while is_noise[id(history[n])]:
+            before_validation, n = before_validation + 1, n - 1
+    assert 100 < before_validation < 200
+
+
+def test_insert_places_rows_in_their_gap_whatever_the_file_order_or_ties(tmp_path):
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    lines = [
+        "user_id:token\titem_id:token\ttimestamp:float\trating:float",
+        *("1\t10\t1\t5", "1\t11\t2\t4", "1\t12\t2\t3", "1\t13\t2\t2", "1\t14\t4\t1"),
+        "1\t15\t5\t1",
+        *("2\t20\t3\t1", "2\t21\t3\t2"),  # two interactions: no training one, no gap
+        *("3\t30\t7\t1", "3\t31\t1\t2", "3\t32\t9\t3"),  # file order is not time order
+    ]
+    (folder / "tiny.inter").write_text("\n".join(lines) + "\n")
+    # training: user 1's first 4, user 3's first (item 31): 5, so round(0.8 * 5) = 4 inserts
+    # into the gaps before 11, 12, 13, 14 (user 1) and before 30 (user 3)
+    gaps_used = set()
+    for seed in range(12):
+        done = inject(str(tmp_path), "tiny", 0.8, seed=seed, mode="insert", name="copy")
+        assert (done.interactions, done.training, done.injected) == (11, 5, 4)
+        rows, marked = _marked(done.folder, "copy")
+        assert len(rows) == 15 and sum(marked) == 4
+        real = [r[1] for r, m in zip(rows, marked, strict=True) if not m]
+        assert real == ["10", "11", "12", "13", "14", "15", "20", "21", "31", "30", "32"]
+        # a stable sort by time (RecBole's) leaves every user's rows as written
+        written = {}
+        for row in rows:
+            written.setdefault(row[0], []).append(row)
+        assert _time_order(rows) == written
+        for n, (row, m) in enumerate(zip(rows, marked, strict=True)):
+            if not m:
+                continue
+            earlier = next(rows[k] for k in range(n - 1, -1, -1) if not marked[k])
+            later = next(rows[k] for k in range(n + 1, len(rows)) if not marked[k])
+            assert row[0] == earlier[0] == later[0] and later[1] not in ("15", "21", "32")
+            assert row[2] == repr((float(earlier[2]) + float(later[2])) / 2)
+            assert row[3] == earlier[3]  # the earlier neighbour's other columns
+            assert row[1] not in {r[1] for r in rows if r[0] == row[0] and r is not row}
+            gaps_used.add((earlier[1], later[1]))
+    assert {("11", "12"), ("12", "13")} <= gaps_used  # gaps between equal timestamps
+    assert ("31", "30") in gaps_used  # user 3's gap, found in time order
+
+
+def test_inserted_copy_keeps_recboles_validation_and_test_items(tmp_path):
+    from recbole.data import create_dataset
+
+    from recbole_atjt.config import ATJTConfig
+
+    inject(None, "atjt-synth", 0.5, seed=2, mode="insert", out_path=str(tmp_path))
+
+    def targets(name, **settings):
+        dataset = create_dataset(ATJTConfig("SASRec", name, config_dict={**TINY, **settings}))
+        train, valid, test = dataset.build()
+        found = []
+        for part in (valid, test):
+            users = dataset.id2token(dataset.uid_field, part.inter_feat[dataset.uid_field])
+            items = dataset.id2token(dataset.iid_field, part.inter_feat[dataset.iid_field])
+            found.append(dict(zip(users.tolist(), items.tolist(), strict=True)))
+        return found, len(train.inter_feat)
+
+    (valid, test), n_train = targets("atjt-synth")
+    (noisy_valid, noisy_test), noisy_n_train = targets(
+        "atjt-synth-insert50", data_path=str(tmp_path)
+    )
+    assert len(valid) == len(test) == 400
+    assert noisy_valid == valid and noisy_test == test
+    assert noisy_n_train == n_train + round(0.5 * SYNTH_TRAINING)  # only training grew
+
+
+@pytest.mark.parametrize("mode", ["replace", "insert", "steam"])
+def test_popularity_sampling_follows_item_popularity(tmp_path, mode):
+    from scipy.stats import spearmanr
+
+    _, source = _read(SYNTH)
+    popularity = {}
+    for row in source:
+        popularity[row[1]] = popularity.get(row[1], 0) + 1
+    items = sorted(popularity, key=popularity.get)
+    drawn = {}
+    for sampling in ("uniform", "popularity"):
+        counts = dict.fromkeys(items, 0)
+        for seed in range(4):
+            done = inject(
+                str(BUNDLED_DATA_DIR),
+                "atjt-synth",
+                0.9,
+                seed=seed,
+                mode=mode,
+                item_sampling=sampling,
+                out_path=str(tmp_path),
+                name="x",
+            )
+            assert done.item_sampling == sampling
+            rows, marked = _marked(done.folder, "x")
+            for row, m in zip(rows, marked, strict=True):
+                counts[row[1]] += m
+        drawn[sampling] = [counts[i] for i in items]
+    for sampling, expected in (("uniform", (-1, 0.2)), ("popularity", (0.7, 1))):
+        rho = spearmanr([popularity[i] for i in items], drawn[sampling]).statistic
+        assert expected[0] < rho < expected[1], (sampling, rho)
+    # the most popular tenth of the items (about twice the interactions of the least
+    # popular tenth) is drawn about twice as often, not about as often
+    tenth = len(items) // 10
+    for sampling, low, high in (("uniform", 0.8, 1.1), ("popularity", 1.5, 2.2)):
+        ratio = sum(drawn[sampling][-tenth:]) / sum(drawn[sampling][:tenth])
+        assert low < ratio < high, (sampling, ratio)
+
+
+def test_uniform_draws_are_the_ones_written_before(tmp_path):
+    """Stored experiments rely on replace (and steam) copies being reproducible: these are
+    the files of atjt-synth with seed 5 as the injection wrote them before insert mode and
+    popularity sampling existed."""
+    expected = {
+        "atjt-synth-noise20": {
+            "inter": "e426ea4aa52ade48d008c3db4dfe37af5644f2188323c39e18ab54cff768db5e",
+            "noise": "21654cb43cfe02f2aeacf4fd3d8d42b067a202646cde3cd957e6898e34a9196a",
+        },
+        "atjt-synth-steam20-10": {
+            "inter": "5bc23fc4102c5129ad13642d660d23c6b0c3778ac4bba8f62bcd8b35adbf0f17",
+            "noise": "088adb5557a4bb10e272a3f3899413ce8070d2807222a5fe04cc9c81ff1a583a",
+            "deleted": "19f778701fb272cf92c7da0d87fb880139cd7e572f250efd8b8dc5c029e6958c",
+        },
+    }
+    for _ in range(2):  # written again over itself: the same files
+        inject(str(BUNDLED_DATA_DIR), "atjt-synth", 0.2, seed=5, out_path=str(tmp_path))
+        inject(
+            str(BUNDLED_DATA_DIR),
+            "atjt-synth",
+            0.2,
+            seed=5,
+            mode="steam",
+            delete_ratio=0.1,
+            out_path=str(tmp_path),
+        )
+        for name, files in expected.items():
+            for suffix, digest in files.items():
+                assert _sha256(tmp_path / name / f"{name}.{suffix}") == digest, (name, suffix)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(expected)
+
+
+def test_popularity_draw_by_hand():
+    from recbole_atjt.noise import _item_draw
+
+    rows = [["u", "a"], ["u", "a"], ["u", "a"], ["v", "b"]]  # a: 3 rows, b: 1
+    draw = _item_draw(rows, 1, "popularity", np.random.default_rng(0))
+    share = sum(draw(set()) == "a" for _ in range(4000)) / 4000
+    assert 0.72 < share < 0.78  # 3 / 4
+    assert {draw({"a"}) for _ in range(50)} == {"b"}  # never a seen item
+    with pytest.raises(ATJTError, match="every one of the 2 items"):
+        draw({"a", "b"})
+
+
+def test_command_prints_counts_and_finds_shipped_datasets(tmp_path, capsys, monkeypatch):
+    from recbole_atjt.noise import main
+
+    out = tmp_path / "out"
+    args = ["inject", "--dataset=atjt-synth", "--ratio=0.3", "--mode=insert"]
+    assert main([*args, "--item_sampling=popularity", f"--out_path={out}"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [
+        f"wrote {out / 'atjt-synth-insert30-pop'}",
+        "8580 interactions read, 7780 training, 2334 injected "
+        "(mode insert, item sampling popularity)",
+    ]
+    assert (out / "atjt-synth-insert30-pop" / "atjt-synth-insert30-pop.source").read_text() == (
+        "atjt-synth\n"
+    )
+    # round(0.1 * 7780) = 778 replaced; steam's counts are those of its files
+    monkeypatch.chdir(tmp_path)  # without --out_path: the current directory
+    assert main(["inject", "--dataset=atjt-synth", "--ratio=0.1"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == (
+        "8580 interactions read, 7780 training, 778 injected (mode replace, item sampling uniform)"
+    )
+    assert (tmp_path / "atjt-synth-noise10" / "atjt-synth-noise10.inter").is_file()
+    steam = ["inject", "--dataset=atjt-synth", "--ratio=0.2", "--mode=steam", "--seed=5"]
+    assert main([*steam, "--delete_ratio=0.1"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == (
+        "8580 interactions read, 7780 training, 1561 injected, 784 deleted "
+        "(mode steam, item sampling uniform)"
+    )
+    _, truth = _read(tmp_path / "atjt-synth-steam20-10" / "atjt-synth-steam20-10.noise")
+    _, deleted = _read(tmp_path / "atjt-synth-steam20-10" / "atjt-synth-steam20-10.deleted")
+    assert (sum(float(t[3]) for t in truth), len(deleted)) == (1561, 784)
+
+
+def test_bad_input_stops_with_one_line_and_writes_nothing(toy, capsys):
+    from recbole_atjt.noise import main
+
+    out = toy / "out"
+    (toy / "taken").mkdir()
+    (toy / "taken" / "other.inter").write_text("user_id:token\n")
+    base = ["inject", f"--data_path={toy}", "--dataset=toy", f"--out_path={out}"]
+    cases = {
+        "--ratio: got 1.5": [*base, "--ratio=1.5", "--mode=insert"],
+        "--ratio: got 0.0": [*base, "--ratio=0"],
+        "--delete_ratio: got 1.0": [*base, "--ratio=0.1", "--mode=steam", "--delete_ratio=1"],
+        "--delete_ratio: got 0.1": [*base, "--ratio=0.1", "--delete_ratio=0.1"],
+        "--dataset: got 'nothing'": [*base[:2], "--dataset=nothing", "--ratio=0.1"],
+        "--data_path: got none": ["inject", "--dataset=toy", "--ratio=0.1"],
+        "--data_path: got '": ["inject", f"--data_path={toy}/no", "--dataset=toy", "--ratio=.1"],
+        "--name: got 'taken'": [*base[:3], "--ratio=0.1", f"--out_path={toy}", "--name=taken"],
+        "--name: got 'toy'": [*base[:3], "--ratio=0.1", "--name=toy"],  # the source itself
+    }
+    before = sorted(p.relative_to(toy) for p in toy.rglob("*"))
+    for start, argv in cases.items():
+        assert main(argv) == 1, start
+        printed = capsys.readouterr()
+        assert printed.out == "" and printed.err.startswith(f"error: {start}"), printed.err
+        assert printed.err.count("\n") == 1 and "; allowed: " in printed.err
+        assert sorted(p.relative_to(toy) for p in toy.rglob("*")) == before, start
+    with pytest.raises(SystemExit) as refused:  # argparse's choices
+        main([*base, "--ratio=0.1", "--item_sampling=rare"])
+    assert refused.value.code == 2 and not out.exists()
+    command = [sys.executable, "-m", "recbole_atjt.noise", *cases["--ratio: got 1.5"]]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.splitlines() == [
+        "error: --ratio: got 1.5; allowed: a number in (0, 1) for --mode=insert"
+    ]
+    assert sorted(p.relative_to(toy) for p in toy.rglob("*")) == before
+
+
+def test_a_failed_write_leaves_nothing_behind(toy, monkeypatch, capsys):
+    from recbole_atjt import noise
+
+    out = toy / "new" / "deeper"
+    assert (
+        noise.main(
+            ["inject", f"--data_path={toy}", "--dataset=toy", "--ratio=0.1", f"--out_path={toy}"]
+        )
+        == 0
+    )
+    kept = {p.name: p.read_bytes() for p in (toy / "toy-noise10").iterdir()}
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(noise.shutil, "copyfile", broken)  # fails after .inter and .noise
+    for where in (out, toy):
+        argv = [
+            "inject",
+            f"--data_path={toy}",
+            "--dataset=toy",
+            "--ratio=0.2",
+            "--seed=9",
+            f"--out_path={where}",
+            "--name=toy-noise10",
+        ]
+        assert noise.main(argv) == 1
+        assert capsys.readouterr().err.splitlines()[-1] == "error: disk full"
+    assert not (toy / "new").exists()  # the folders this call created, removed
+    assert sorted(p.name for p in toy.iterdir()) == ["toy", "toy-noise10"]  # no staging left
+    # the copy written before is the same
+    assert {p.name: p.read_bytes() for p in (toy / "toy-noise10").iterdir()} == kept
