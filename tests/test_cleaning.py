@@ -228,3 +228,15 @@ def test_cleaning_needs_a_leave_one_out_split(tmp_path):
     with pytest.raises(ATJTError, match="leave-one-out"):
         run("SASRec", DATASET, config_dict={**settings, "run_dir": str(tmp_path)})
     assert not any(tmp_path.iterdir())
+
+
+def test_a_detector_that_only_learned_rarity_shows_as_such():
+    from recbole_atjt.cleaning.run import rarity_comparison
+
+    # items 1 (three interactions), 2 (two), 3 (one); the injected one is the rare item 3
+    interactions = _interactions([0, 0, 1, 1, 2, 2], [1, 2, 1, 2, 1, 3], 3, 4)
+    injected = np.array([False, False, False, False, False, True])
+    rarity_only = np.array([0.0, 0.5, 0.0, 0.5, 0.0, 1.0])
+    figures = rarity_comparison(rarity_only, injected, interactions)
+    assert figures["auc"] == figures["rarity_auc"] == 1.0
+    assert figures["spearman_with_rarity"] == pytest.approx(1.0)

@@ -61,8 +61,6 @@ def cleaned(config, dataset, show_progress: bool = False) -> tuple[Any, dict[str
 
 
 def _detect_and_remove(config, dataset, show_progress):
-    from recbole_atjt.detection import roc_auc
-
     detector = config["interaction_cleaning"]
     start = time.perf_counter()
     interactions = training_interactions(dataset, leave_out_count(config))
@@ -87,8 +85,9 @@ def _detect_and_remove(config, dataset, show_progress):
         )
     report = _report(detector, config, interactions, removed, scores, injected)
     if injected is not None:
-        report["ground_truth"]["file"] = truth_file
-        report["ground_truth"]["auc"] = roc_auc(scores, injected)
+        report["ground_truth"].update(
+            {"file": truth_file, **rarity_comparison(scores, injected, interactions)}
+        )
     report.update(details)
     report["seconds"] = time.perf_counter() - start
     logging.getLogger().info(describe({"cleaning": report})[0])
@@ -159,6 +158,23 @@ def _stored(folder, dataset, wanted: dict[str, Any]) -> tuple[np.ndarray, dict] 
     return rows, report
 
 
+def rarity_comparison(scores, injected, interactions) -> dict[str, float]:
+    """The detector's interaction AUC beside that of rarity alone ("rare means noise": an
+    interaction scored by how few training interactions its item has), and the rank
+    correlation between the two scores: a detector that only learned rarity matches both."""
+    from scipy.stats import spearmanr
+
+    from recbole_atjt.detection import roc_auc
+
+    rarity = -interactions.item_counts()[interactions.items].astype(float)
+    same = np.ptp(scores) == 0 or np.ptp(rarity) == 0
+    return {
+        "auc": roc_auc(scores, injected),
+        "rarity_auc": roc_auc(rarity, injected),
+        "spearman_with_rarity": float("nan") if same else float(spearmanr(scores, rarity)[0]),
+    }
+
+
 def _report(detector, config, interactions, removed, scores, injected) -> dict[str, Any]:
     items_before = interactions.item_counts() > 0
     kept = np.ones(len(interactions), dtype=bool)
@@ -210,7 +226,8 @@ def describe(results: dict[str, Any]) -> list[str]:
     truth = c.get("ground_truth")
     if truth:
         line += (
-            f" | ground truth: AUC {truth.get('auc', float('nan')):.3f}, precision "
+            f" | ground truth: AUC {truth.get('auc', float('nan')):.3f} (rarity alone "
+            f"{truth.get('rarity_auc', float('nan')):.3f}), precision "
             f"{truth['precision']:.3f}, recall {truth['recall']:.3f} "
             f"({truth['removed_injected']:,} of {truth['injected']:,} injected removed)"
         )
