@@ -69,7 +69,12 @@ def training_interactions(dataset, leave_out: int) -> TrainingInteractions:
     """Every interaction that RecBole's leave-one-out split will put in training."""
     frame = dataset.inter_feat
     users = frame[dataset.uid_field].to_numpy()
-    times = frame[dataset.time_field].to_numpy() if dataset.time_field else np.arange(len(frame))
+    # RecBole sorts the float32 tensor it makes of the column (ties then keep file order)
+    times = (
+        frame[dataset.time_field].to_numpy().astype(np.float32)
+        if dataset.time_field
+        else np.arange(len(frame))
+    )
     order = np.argsort(times, kind="stable")
     order = order[np.argsort(users[order], kind="stable")]
     sorted_users = users[order]
