@@ -168,7 +168,8 @@ def noise_detection(
 @torch.no_grad()
 def corruption_weights(denoiser, config, batch_size: int = 4096) -> dict[str, Any]:
     """Weights of original vs corrupted versions of each group's own sequences (Table 5),
-    corrupted as the run's auxiliary task corrupts (``corruption_target``)."""
+    corrupted as the run's auxiliary task corrupts (``corruption_target``,
+    ``corruption_sampling``)."""
     data = denoiser.data
     generator = torch.Generator(device=data.history.device).manual_seed(config["seed"] + 1)
     original, corrupted = [], []
@@ -184,6 +185,7 @@ def corruption_weights(denoiser, config, batch_size: int = 4096) -> dict[str, An
                 config["replace_count"],
                 config["corruption_target"],
                 generator,
+                denoiser.item_weights,
             )
             w = denoiser.weights(k, noisy.history, noisy.target)
             original.append(w[noisy.labels == 1].cpu().numpy())

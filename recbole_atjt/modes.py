@@ -37,7 +37,7 @@ RECOGNIZER_KEYS = (
     "noise_dropout",
     "recognizer_mode",
 )
-AUXILIARY_KEYS = ("noise_ratio", "replace_count", "corruption_target")
+AUXILIARY_KEYS = ("noise_ratio", "replace_count", "corruption_target", "corruption_sampling")
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class DenoiseMode:
     auxiliary_task: str | None  # JOINT, BEFORE, or None: no auxiliary batches
     weight_gradient: bool  # L_R's gradient reaches the recognizers through the weights
     normalisation: str | None  # CONFIGURED, MEAN_CLIPPED, or None (no recognizer weights)
-    loss_weights: str | None  # 'tce' / 'rce': row weights from the recommender's own losses
+    loss_weights: str | None  # 'tce' / 'rce' / 'oracle': row weights without recognizers
     keys: tuple[str, ...]  # our keys this mode reads (beyond the common ones)
     recognizers_text: str  # docs/modes.md: what trains the recognizers
     weights_text: str  # docs/modes.md: where the weights come from
@@ -183,6 +183,19 @@ MODES: dict[str, DenoiseMode] = {
             "`pred**beta`, negatives by `(1-pred)**beta`; for CE / BPR losses "
             "`exp(-beta * loss)` divided by its batch mean",
             weights_text="detached",
+        ),
+        _mode(
+            "oracle",
+            trains_recognizers=NEITHER,
+            auxiliary_task=None,
+            weight_gradient=False,
+            normalisation=None,
+            loss_weights="oracle",
+            keys=(),
+            recognizers_text="no recognizers. The ceiling of sequence reweighting: a sequence "
+            "whose target is an interaction the dataset's `.noise` file marks injected gets "
+            "weight 0, every other 1 (its sampled negatives alike); needs that file",
+            weights_text="detached, batch mean 1",
         ),
     )
 }

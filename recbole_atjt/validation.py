@@ -73,6 +73,7 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "recognizer_mode": _choice(RECOGNIZER_MODES),
     "recognizer_reset": _choice(RECOGNIZER_RESETS),
     "corruption_target": _choice(CORRUPTION_TARGETS),
+    "corruption_sampling": _choice(("uniform", "popularity")),
     "weight_min": _number(lambda v: v >= 0, "a number >= 0"),
     "weight_max": _number(lambda v: v > 0, "a number > 0"),
     "dnr_holdout": _number(lambda v: 0 < v < 1, "a number in (0, 1)"),
@@ -110,6 +111,7 @@ CHOICE_KEYS = (
     "recognizer_mode",
     "recognizer_reset",
     "corruption_target",
+    "corruption_sampling",
     "interaction_cleaning",
 )
 

@@ -46,3 +46,15 @@ def test_a_searched_mode_allows_the_keys_of_every_mode_it_takes():
     _check_keys_matter({**space, "beta": tune.choice([0.1])}, "atjt")
     with pytest.raises(ATJTError, match="'drop_rate' has no effect with denoise 'atjt/rce'"):
         _check_keys_matter({**space, "drop_rate": tune.choice([0.1])}, "atjt")
+
+
+def test_the_oracle_weights_rows_without_recognizers_or_keys():
+    from recbole_atjt.tune import _check_keys_matter
+
+    oracle = MODES["oracle"]
+    assert oracle.loss_weights == "oracle" and oracle.reweights
+    assert not oracle.uses_recognizers and not oracle.steps_recognizers
+    assert oracle.keys == () and oracle.auxiliary_task is None
+    refused = "'corruption_sampling' has no effect with denoise 'oracle'"
+    with pytest.raises(ATJTError, match=refused):
+        _check_keys_matter({"corruption_sampling": {"grid_search": ["popularity"]}}, "oracle")

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from recbole_atjt.data.corruption import corrupt_sequences
+from recbole_atjt.data.corruption import corrupt_sequences, popularity_weights
 from recbole_atjt.data.groups import GroupedTrainData
 from recbole_atjt.detection import roc_auc
 from recbole_atjt.model.recognizer import NoiseRecognizer, sparse_gradient
@@ -60,6 +60,13 @@ class Denoiser(nn.Module):
         self.noise_ratio: float = config["noise_ratio"]
         self.replace_count: int = config["replace_count"]
         self.corruption_target: str = config["corruption_target"]
+        # replacement items of the auxiliary task: None draws them uniformly (also for runs
+        # stored before corruption_sampling existed, whose configs lack the key)
+        self.item_weights: torch.Tensor | None = (
+            popularity_weights(data.target, data.n_items)
+            if config["corruption_sampling"] == "popularity"
+            else None
+        )
         self.recognizer_mode: str = config["recognizer_mode"]
         self.sparse_gradient = sparse_gradient(
             config["noise_sparse_gradient"],
@@ -172,6 +179,7 @@ class Denoiser(nn.Module):
             self.replace_count,
             self.corruption_target,
             generator,
+            self.item_weights,
         )
 
     def _corrupted_auxiliary_batch(self, k: int):

@@ -1,8 +1,10 @@
-"""Loss-based denoising baselines T-CE and R-CE ("Denoising Implicit Feedback for
-Recommendation", WSDM 2021), as per-row weights for the same trainer (docs/algorithm.md, "Modes").
+"""Row weights without recognizers, for the same trainer (docs/algorithm.md, "Modes").
 
-Both work on the per-row losses of :mod:`recbole_atjt.trainer.per_sequence_loss`
-and return detached weights; the trainer applies them as it applies ATJT's.
+The loss-based denoising baselines T-CE and R-CE ("Denoising Implicit Feedback for
+Recommendation", WSDM 2021) work on the per-row losses of
+:mod:`recbole_atjt.trainer.per_sequence_loss`; the oracle reads the dataset's
+ground truth instead. All return detached weights; the trainer applies them as it
+applies ATJT's.
 """
 
 from __future__ import annotations
@@ -40,3 +42,10 @@ def rce_weights(rows: torch.Tensor, beta: float, normalise: bool) -> torch.Tenso
     negative; for CE / BPR losses ``p_target**beta``, divided by its batch mean."""
     w = torch.exp(-beta * rows.detach())
     return w / w.mean() if normalise else w
+
+
+def oracle_weights(injected: torch.Tensor) -> torch.Tensor:
+    """One weight per sequence: 0 where its target is injected, 1 otherwise, divided by the
+    batch mean so that the mean is 1. A batch of injected targets only stays all 0."""
+    w = (~injected.bool()).float()
+    return w / w.mean().clamp_min(torch.finfo(w.dtype).tiny)
