@@ -160,3 +160,38 @@ def test_runs_of_todays_defaults_are_the_estimate_before_older_runs(tmp_path):
     _store(tmp_path / "table4" / "runs" / DATASET, "base.json", base, 2032, 60.0)
     lines = plan_lines("table2", [atjt], setting)
     assert lines[-1] == "| DCN | +ATJT | 2020 | 1.0 min (the model's runs of any denoiser) |"
+
+
+def test_keys_added_at_their_neutral_default_leave_the_digest_as_it_was(tmp_path, monkeypatch):
+    import re
+    import shutil
+
+    from recbole_atjt import paths
+    from recbole_atjt.experiments import defaults_digest as module
+
+    copy = tmp_path / "properties"
+    shutil.copytree(paths.PROPERTIES_DIR, copy)
+    monkeypatch.setattr(paths, "PROPERTIES_DIR", copy)
+
+    def digest():
+        module.defaults_digest.cache_clear()
+        return module.defaults_digest("cpu", "DCN", DATASET)
+
+    try:
+        today = digest()
+        overall = copy / "overall.yaml"
+        text = overall.read_text()
+        # the properties before the later keys existed: the same digest
+        earlier = re.sub(
+            r"^(interaction_cleaning|cleaning_\w+|corruption_sampling):.*\n", "", text, flags=re.M
+        )
+        assert earlier != text
+        overall.write_text(earlier)
+        assert digest() == today
+        # a later key's default that behaves otherwise is another default
+        overall.write_text(
+            text.replace("interaction_cleaning: none", "interaction_cleaning: oracle")
+        )
+        assert digest() != today
+    finally:
+        module.defaults_digest.cache_clear()

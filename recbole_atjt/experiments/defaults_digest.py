@@ -7,6 +7,10 @@ Each trained run records the digest of their parsed contents (comments and layou
 count); a stored run whose digest differs from today's is refused, neither shown on a page
 nor copied nor used for its pretrained model.
 Runs stored before the digest was recorded carry none and are taken as they are.
+
+A key added later whose default is the behaviour before it (``LATER_KEYS``) is left out of
+the digest while it has that default, as are the cleaning keys while cleaning is off: the
+runs stored before it stay runs of today's defaults.
 """
 
 from __future__ import annotations
@@ -19,6 +23,19 @@ import yaml
 
 from recbole_atjt.paths import properties_dir, property_files
 
+# Keys added after runs were stored, and the default that behaves as before they existed.
+LATER_KEYS = {"interaction_cleaning": "none", "corruption_sampling": "uniform"}
+CLEANING_PREFIX = "cleaning_"  # read only when interaction_cleaning is not none
+
+
+def _without_neutral_keys(values: dict | None) -> dict | None:
+    if not isinstance(values, dict):
+        return values
+    kept = {k: v for k, v in values.items() if LATER_KEYS.get(k, object()) != v}
+    if values.get("interaction_cleaning", "none") == "none":
+        kept = {k: v for k, v in kept.items() if not k.startswith(CLEANING_PREFIX)}
+    return kept
+
 
 @functools.cache
 def defaults_digest(budget: str, model: str, dataset: str) -> str:
@@ -28,7 +45,9 @@ def defaults_digest(budget: str, model: str, dataset: str) -> str:
     root = properties_dir()
     files = [*property_files(model, dataset), root / "budgets" / f"{budget}.yaml"]
     parsed = {
-        str(path.relative_to(root)): yaml.safe_load(path.read_text(encoding="utf-8"))
+        str(path.relative_to(root)): _without_neutral_keys(
+            yaml.safe_load(path.read_text(encoding="utf-8"))
+        )
         for path in files
         if path.is_file()
     }
