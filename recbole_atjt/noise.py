@@ -11,14 +11,12 @@ ones). ``.item`` and ``.user`` files are copied under the new name, and
 ``D-noise10.source`` names D: the copy is read with D's properties files
 (RecBole's and ours; for ml-100k its features and rating threshold), as D itself is.
 
-``--mode=insert`` adds ``round(ratio * n)`` random items between real
-interactions and changes nothing real (``D-insert10``): each goes into a gap
-between two consecutive interactions of a user, drawn uniformly among the gaps
-whose later interaction is a training or the validation one, copies the earlier
-neighbour's row but for its item and its timestamp (the neighbours' midpoint).
-Rows are written per user in time order, so that RecBole's stable sort by time
-puts every inserted row in its gap; each user's last two interactions stay the
-real ones.
+``--mode=insert`` adds ``round(ratio * n)`` random items and changes nothing real
+(``D-insert10``): each copies a training interaction's row (its *predecessor*, drawn
+uniformly) but for its item, keeps the predecessor's timestamp, and is written right after
+it, the real rows keeping their file order. A stable sort by time at any precision (RecBole
+sorts float32 values, normalised for ml-100k) then puts it right after its predecessor and
+leaves the real rows in D's order, so every user keeps D's validation and test interactions.
 
 ``--mode=steam`` corrupts in the style of STEAM (Lin et al., WWW 2023): each
 training interaction is independently kept, deleted (``--delete_ratio``), or
@@ -36,6 +34,7 @@ ml-100k) and the copy goes under ``--out_path`` (default: the current directory)
 from __future__ import annotations
 
 import argparse
+import bisect
 import csv
 import os
 import shutil
@@ -161,37 +160,50 @@ def replace_noise(
     return mask
 
 
-def insert_noise(rows, u: int, i: int, t: int, ratio: float, rng, sampling: str = "uniform"):
-    """Insert round(ratio * n) random items into the gaps before training and validation
-    interactions; returns (rows, mask), rows per user in time order.
+def _safe_predecessors(rows, idx: list[int], t: int) -> list[int]:
+    """The rows of one user (``idx``, in time order) that stay before the user's last two
+    however precisely a reader sorts timestamps: two rows or more come after them in the file
+    with a timestamp no earlier (a stable sort keeps those after them under any rounding)."""
+    later: list[float] = []  # timestamps of the rows after the current one in the file, sorted
+    safe = set()
+    for n in sorted(idx, reverse=True):
+        stamp = float(rows[n][t])
+        if len(later) - bisect.bisect_left(later, stamp) >= 2:
+            safe.add(n)
+        bisect.insort(later, stamp)
+    return [n for n in idx if n in safe]
 
-    A user with interactions 0..L-1 (time order) has the gaps before 1..L-2: as many as
-    training interactions. Each insert picks one of all users' gaps uniformly (several may
-    share one), copies the gap's earlier row with an unseen item and the midpoint time."""
+
+def insert_noise(rows, u: int, i: int, t: int, ratio: float, rng, sampling: str = "uniform"):
+    """Insert round(ratio * n) random items (n: the training interactions) right after
+    training interactions; returns (rows, mask), the real rows in their file order.
+
+    Each insert copies a *predecessor* with an item its user never had, the predecessor's own
+    timestamp, and is written right after it (after earlier inserts on the same one). A stable
+    sort by time, at any precision (RecBole sorts float32 values, normalised for some
+    datasets), then puts it right after its predecessor and keeps the real rows' order, so the
+    predecessors are the training interactions that stay before the user's last two under any
+    such sort (:func:`_safe_predecessors`; nearly all of them), each equally likely, several
+    inserts allowed on one. Every user keeps the source's validation and test interactions."""
     users = _by_user(rows, u, t)
     draw = _item_draw(rows, i, sampling, rng)
-    n_gaps = sum(max(len(idx) - 2, 0) for idx in users.values())
-    size = round(ratio * n_gaps)
-    chosen = rng.integers(n_gaps, size=size) if size else np.empty(0, dtype=int)
-    inserts = np.bincount(chosen, minlength=n_gaps)
+    n_training = sum(max(len(idx) - 2, 0) for idx in users.values())
+    predecessors = [n for idx in users.values() for n in _safe_predecessors(rows, idx, t)]
+    size = round(ratio * n_training)
+    chosen = rng.integers(len(predecessors), size=size) if size else np.empty(0, dtype=int)
+    counts = np.bincount(chosen, minlength=len(predecessors))
+    inserts = dict(zip(predecessors, counts, strict=True))
+    seen = {user: {rows[n][i] for n in idx} for user, idx in users.items()}
     out, mask = [], []
-    gap = 0
-    for idx in users.values():
-        seen = {rows[n][i] for n in idx}
-        for pos, n in enumerate(idx):
-            if 0 < pos < len(idx) - 1:
-                earlier = rows[idx[pos - 1]]
-                stamp = repr((float(earlier[t]) + float(rows[n][t])) / 2)
-                for _ in range(inserts[gap]):
-                    new = list(earlier)
-                    new[i] = draw(seen)
-                    new[t] = stamp
-                    seen.add(new[i])
-                    out.append(new)
-                    mask.append(True)
-                gap += 1
-            out.append(rows[n])
-            mask.append(False)
+    for n, row in enumerate(rows):
+        out.append(row)
+        mask.append(False)
+        for _ in range(inserts.get(n, 0)):
+            new = list(row)
+            new[i] = draw(seen[row[u]])
+            seen[row[u]].add(new[i])
+            out.append(new)
+            mask.append(True)
     return out, mask
 
 
