@@ -122,8 +122,8 @@ STAGED = ("diagnosis", "tuning", *CLEANING)
 
 
 def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
-    """The screening of the cleaning shares (one seed), or the cleaning experiment with the
-    shares it chose; pages from every stored run."""
+    """The screening of the cleaning settings (one seed), or the cleaning experiment with the
+    settings it chose; pages from every stored run."""
     from recbole_atjt.experiments import cleaning
     from recbole_atjt.experiments.cleaning_page import (
         stored_results,
@@ -152,8 +152,8 @@ def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
             print(f"wrote {screen_page}")
         if args.name == "cleaning-screening":
             continue
-        shares = cleaning.chosen_shares(screened)
-        cells = cleaning.cells_for(dataset, shares)
+        chosen = cleaning.chosen_settings(screened)
+        cells = cleaning.cells_for(dataset, chosen)
         setting = _setting(args, dataset, seeds, extra)
         if args.plan:
             print("\n".join(plan_lines(args.name, chosen(cells), setting)), end="\n\n")
@@ -164,7 +164,7 @@ def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
         os.makedirs(os.path.dirname(page), exist_ok=True)
         results = stored_results(args.out, args.name, cells, dataset, seeds)
         write_cleaning_page(
-            page, cells, results, setting, shares, f"../cleaning-screening/{dataset}.md"
+            page, cells, results, setting, chosen, f"../cleaning-screening/{dataset}.md"
         )
         print(f"wrote {page}")
     return 0

@@ -11,9 +11,11 @@ A row's **recovered share of the ceiling** is (row - noisy base) / (ceiling - no
 per seed, in test NDCG@5; the share of the clean base's gap is shown beside it.
 
 The experiment runs in two steps. ``cleaning-screening`` (one seed, DCN and SASRec, both
-insert conditions) trains each detector at every share of :data:`SCREENING_SHARES`; each
-detector's share is the one with the best mean *validation* NDCG@5 there. ``cleaning`` then
-runs every model and condition with those shares (its cleaning rows wait for the screening).
+insert conditions) trains every variant of each cleaning row (co-occurrence; the recognizer
+trained on uniform or on popularity-drawn target corruption) at every share of
+:data:`SCREENING_SHARES`; each row takes the variant and share with the best mean
+*validation* NDCG@5 there. ``cleaning`` then runs every model and condition with those
+settings (its cleaning rows wait for the screening).
 """
 
 from __future__ import annotations
@@ -37,7 +39,19 @@ MODEL_SETTINGS: dict[str, dict[str, Any]] = {"GRU4Rec": {"loss_type": "BPR"}}
 SCREENING_MODELS = ("DCN", "SASRec")
 SCREENING_SHARES = (0.05, 0.1, 0.2)
 SCREENING_SEEDS = (2020,)
-DETECTORS = (("co-occurrence cleaning", "cooccurrence"), ("recognizer cleaning", "recognizer"))
+COOCCURRENCE = "co-occurrence cleaning"
+RECOGNIZER = "recognizer cleaning"
+# Each cleaning row's screened variants: (label, settings besides the share).
+VARIANTS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
+    COOCCURRENCE: ((COOCCURRENCE, {"interaction_cleaning": "cooccurrence"}),),
+    RECOGNIZER: (
+        (RECOGNIZER, {"interaction_cleaning": "recognizer"}),
+        (
+            f"{RECOGNIZER}, popular corruption",
+            {"interaction_cleaning": "recognizer", "corruption_sampling": "popularity"},
+        ),
+    ),
+}
 
 # (label, noise share, how it is injected, how its items are drawn)
 CLEAN = ("clean", 0.0, "insert", "uniform")
@@ -51,8 +65,18 @@ ORACLE_CLEANING = ("oracle cleaning", {"denoise": "none", "interaction_cleaning"
 RCE = ("R-CE", {"denoise": "rce"})
 
 
-def _cleaning(detector: str, share: float) -> dict[str, Any]:
-    return {"denoise": "none", "interaction_cleaning": detector, "cleaning_share": share}
+def _cleaning(settings: dict[str, Any], share: float) -> dict[str, Any]:
+    return {"denoise": "none", **settings, "cleaning_share": share}
+
+
+def _candidates() -> list[tuple[str, str, dict[str, Any]]]:
+    """(cleaning row, screening column, settings) of every screened variant and share."""
+    return [
+        (row, f"{label}, share {share}", _cleaning(settings, share))
+        for row, variants in VARIANTS.items()
+        for label, settings in variants
+        for share in SCREENING_SHARES
+    ]
 
 
 def _cell(model, condition, label, overrides, extra) -> Cell:
@@ -71,28 +95,31 @@ def _cell(model, condition, label, overrides, extra) -> Cell:
 
 
 def screening() -> list[Cell]:
-    """Each detector at each share, DCN and SASRec, both insert conditions (one seed)."""
+    """Each cleaning variant at each share, DCN and SASRec, both insert conditions (one
+    seed)."""
     cells = []
     for model in SCREENING_MODELS:
         for condition in (INSERT, INSERT_POPULAR):
             cells.append(_cell(model, condition, *BASE, CONVERGE))
             cells += [
-                _cell(model, condition, f"{label}, share {share}", _cleaning(d, share), CONVERGE)
-                for label, d in DETECTORS
-                for share in SCREENING_SHARES
+                _cell(model, condition, column, settings, CONVERGE)
+                for _, column, settings in _candidates()
             ]
     return cells
 
 
-def chosen_shares(results: dict[tuple[str, int], dict]) -> dict[str, float]:
-    """Per detector, the screened share of the best mean validation NDCG@5 over the screening
-    cells; a detector some of whose screening runs are missing is left out."""
+def chosen_settings(results: dict[tuple[str, int], dict]) -> dict[str, dict[str, Any]]:
+    """Per cleaning row, the settings of the screened variant and share with the best mean
+    validation NDCG@5 over the screening cells; a row some of whose screening runs are
+    missing is left out."""
     cells = screening()
     chosen = {}
-    for label, detector in DETECTORS:
+    for row in VARIANTS:
         means = {}
-        for share in SCREENING_SHARES:
-            keys = [c.key for c in cells if c.column == f"{label}, share {share}"]
+        for candidate_row, column, settings in _candidates():
+            if candidate_row != row:
+                continue
+            keys = [c.key for c in cells if c.column == column]
             scores = [
                 run["best_valid_score"]
                 for (key, _), run in results.items()
@@ -100,9 +127,10 @@ def chosen_shares(results: dict[tuple[str, int], dict]) -> dict[str, float]:
             ]
             if len(scores) < len(keys):
                 break
-            means[share] = float(np.mean(scores))
-        if len(means) == len(SCREENING_SHARES):
-            chosen[detector] = max(means, key=means.get)
+            means[column] = (float(np.mean(scores)), settings)
+        else:
+            best = max(means.values(), key=lambda pair: pair[0])
+            chosen[row] = best[1]
     return chosen
 
 
@@ -120,13 +148,13 @@ def stored_screening(out: str, dataset: str) -> dict[tuple[str, int], dict]:
     return found
 
 
-def cells_for(dataset: str, shares: dict[str, float]) -> list[Cell]:
+def cells_for(dataset: str, chosen: dict[str, dict[str, Any]]) -> list[Cell]:
     """The cleaning experiment on ``dataset``: ml-100k to early stopping (five models, clean
     and both insert conditions) and at the cpu budget under replace noise (beside the
     robustness rows, whose runs it shares); any other dataset at the cpu budget (SASRec and
-    DCN, clean and uniform insert). Cleaning rows wait for the screened ``shares``."""
-    cleaning = [(label, _cleaning(d, shares[d])) for label, d in DETECTORS if d in shares]
-    recognizer = [row for row in cleaning if row[1]["interaction_cleaning"] == "recognizer"]
+    DCN, clean and uniform insert). Cleaning rows wait for their ``chosen`` settings."""
+    cleaning = [(row, chosen[row]) for row in VARIANTS if row in chosen]
+    recognizer = [(row, settings) for row, settings in cleaning if row == RECOGNIZER]
     with_atjt = [(f"{label} + ATJT", {**o, **PAPER_ATJT}) for label, o in recognizer]
     cells = []
     if dataset != "ml-100k":

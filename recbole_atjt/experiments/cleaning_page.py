@@ -11,12 +11,12 @@ import numpy as np
 
 from recbole_atjt.experiments.cleaning import (
     CLEAN,
-    DETECTORS,
     INSERT,
     INSERT_POPULAR,
+    RECOGNIZER,
     REPLACE,
     SCREENING_SHARES,
-    chosen_shares,
+    chosen_settings,
 )
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.experiments.report import setting_lines
@@ -43,6 +43,8 @@ def _fmt(values, digits: int = 4, signed: bool = False) -> str:
     a = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
     if not len(a):
         return "-"
+    if len(a) == 1:
+        return f"{a[0]:{'+' if signed else ''}.{digits}f}"
     spread = a.std(ddof=1) if len(a) > 1 else 0.0
     sign = "+" if signed else ""
     return f"{a.mean():{sign}.{digits}f} ± {spread:.{digits}f}"
@@ -174,7 +176,7 @@ def target_lines(cells, results, seeds) -> tuple[list[str], dict[str, Any]]:
     by_key = {(c.row, c.column): c for c in cells}
     reached, noisy, clean_ok, clean_rows = [], [], [], []
     for cell in cells:
-        if cell.column != DETECTORS[1][0] or cell.model not in ("DCN", "DIN", "SASRec"):
+        if cell.column != RECOGNIZER or cell.model not in ("DCN", "DIN", "SASRec"):
             continue
         f = CellFigures(cell, by_key, results, seeds)
         if not f.complete or f.base is None or not len(f.value):
@@ -206,13 +208,21 @@ def target_lines(cells, results, seeds) -> tuple[list[str], dict[str, Any]]:
     return lines, summary
 
 
-def write_cleaning_page(path: str, cells, results, setting, shares, screening_page: str):
+def _settings_text(chosen: dict[str, dict[str, Any]]) -> str:
+    if not chosen:
+        return "pending"
+    return "; ".join(
+        f"{row}: " + ", ".join(f"`{k}: {v}`" for k, v in settings.items() if k != "denoise")
+        for row, settings in chosen.items()
+    )
+
+
+def write_cleaning_page(path: str, cells, results, setting, chosen, screening_page: str):
     """The Markdown page and its JSON summary (``<path>.json`` beside it)."""
     seeds, dataset = setting.seeds, setting.dataset
     runs = list(results.values())
     planned = len(cells) * len(seeds)
     verdict, summary = target_lines(cells, results, seeds)
-    share_text = ", ".join(f"{d} {s}" for d, s in sorted(shares.items())) or "pending"
     lines = [
         f"# Interaction cleaning on {dataset}",
         "",
@@ -231,8 +241,8 @@ def write_cleaning_page(path: str, cells, results, setting, shares, screening_pa
         f"({', '.join(map(str, seeds))}); each user's true next item ranked against 100 fixed "
         "sampled items, the epoch chosen on validation NDCG@5.",
         "",
-        f"- cleaning shares (from the screening on validation NDCG@5, [its page]"
-        f"({screening_page})): {share_text}",
+        f"- cleaning settings (chosen on validation NDCG@5 by the screening, [its page]"
+        f"({screening_page})): {_settings_text(chosen)}",
         *setting_lines(
             setting.budget,
             setting.budget_text,
@@ -269,7 +279,7 @@ def write_cleaning_page(path: str, cells, results, setting, shares, screening_pa
             "planned_runs": planned,
             "stored_runs": len(results),
             "complete": len(results) == planned,
-            "shares": shares,
+            "cleaning_settings": chosen,
         }
     )
     with open(os.path.splitext(path)[0] + ".json", "w", encoding="utf-8") as f:
@@ -277,12 +287,12 @@ def write_cleaning_page(path: str, cells, results, setting, shares, screening_pa
 
 
 def write_screening_page(path: str, cells, results, setting) -> None:
-    """Validation NDCG@5 and detection per detector and share; the chosen shares."""
-    shares = chosen_shares(results)
+    """Validation NDCG@5 and detection per variant and share; the chosen settings."""
     lines = [
         f"# Interaction cleaning, screening of the shares on {setting.dataset}",
         "",
-        f"- chosen on mean validation NDCG@5 (never test): {shares or 'pending'}",
+        "- chosen on mean validation NDCG@5 over the screening cells (never test): "
+        f"{_settings_text(chosen_settings(results))}",
         "",
         "| row | method | valid NDCG@5 | test NDCG@5 | interaction AUC | precision | recall | "
         "items left in training |",

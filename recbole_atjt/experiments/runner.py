@@ -36,7 +36,7 @@ from recbole_atjt.experiments.defaults_digest import defaults_conflict, defaults
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.modes import MODE_SPECIFIC_KEYS
 from recbole_atjt.noise import inject
-from recbole_atjt.paths import BUNDLED_DATA_DIR, PROPERTIES_DIR, RECBOLE_DATA_DIR, SOURCE_SUFFIX
+from recbole_atjt.paths import PROPERTIES_DIR, SOURCE_SUFFIX, dataset_source
 from recbole_atjt.run_dir import code_version
 
 
@@ -95,13 +95,10 @@ def _dataset_for(cell: Cell, dataset: str, data_path: str | None, work_dir: str,
     """(dataset name, data_path) of the cell: the clean one or an injected copy."""
     if cell.noise == 0:
         return dataset, data_path
-    source = data_path or next(
-        (str(d) for d in (BUNDLED_DATA_DIR, RECBOLE_DATA_DIR) if (d / dataset).is_dir()), None
-    )
-    if source is None:
-        raise SystemExit(
-            f"error: injected noise needs --data_path holding {dataset}/{dataset}.inter"
-        )
+    try:
+        source = dataset_source(dataset, data_path)
+    except ATJTError as exc:
+        raise SystemExit(f"error: injected noise: {exc}") from None
     name = f"{dataset}-{noise_tag(cell)}-seed{seed}"
     copy = os.path.join(work_dir, name, name)
     if not all(os.path.isfile(f"{copy}{suffix}") for suffix in (".inter", SOURCE_SUFFIX)):
