@@ -131,7 +131,7 @@ def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
         write_screening_page,
     )
 
-    def chosen(cells):
+    def of_models(cells):
         return [c for c in cells if not args.models or c.model in args.models]
 
     for dataset in args.datasets:
@@ -140,10 +140,10 @@ def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
         screen_page = f"{args.out}/cleaning-screening/{dataset}.md"
         if args.name == "cleaning-screening":
             if args.plan:
-                print("\n".join(plan_lines(args.name, chosen(screen_cells), screen)), end="\n\n")
+                print("\n".join(plan_lines(args.name, of_models(screen_cells), screen)), end="\n\n")
                 continue
             if not args.stored_only:
-                run_cells(args.name, chosen(screen_cells), screen, keep_failures=True)
+                run_cells(args.name, of_models(screen_cells), screen, keep_failures=True)
         screened = stored_results(
             args.out, "cleaning-screening", screen_cells, dataset, screen.seeds
         )
@@ -156,10 +156,10 @@ def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
         cells = cleaning.cells_for(dataset, chosen)
         setting = _setting(args, dataset, seeds, extra)
         if args.plan:
-            print("\n".join(plan_lines(args.name, chosen(cells), setting)), end="\n\n")
+            print("\n".join(plan_lines(args.name, of_models(cells), setting)), end="\n\n")
             continue
         if not args.stored_only:
-            run_cells(args.name, chosen(cells), setting, keep_failures=True)
+            run_cells(args.name, of_models(cells), setting, keep_failures=True)
         page = f"{args.out}/cleaning/{dataset}.md"
         os.makedirs(os.path.dirname(page), exist_ok=True)
         results = stored_results(args.out, args.name, cells, dataset, seeds)

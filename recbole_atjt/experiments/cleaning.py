@@ -30,6 +30,7 @@ from recbole_atjt.experiments.design import PAPER_ATJT, Cell
 
 # ml-100k: every run trains to early stopping, so no difference comes from an epoch cap.
 CONVERGE = {"epochs": 50, "stopping_step": 5}
+FULL_GRID_DATASETS = ("ml-100k",)  # every model and condition; elsewhere SASRec and DCN
 MODELS = ("DCN", "DIN", "SASRec", "GRU4Rec", "BPR")
 GENERAL_MODELS = ("BPR",)  # no sequences to weight: base and cleaning rows only
 ATJT_MODELS = ("DCN", "SASRec")  # also recognizer cleaning + ATJT
@@ -157,7 +158,7 @@ def cells_for(dataset: str, chosen: dict[str, dict[str, Any]]) -> list[Cell]:
     recognizer = [(row, settings) for row, settings in cleaning if row == RECOGNIZER]
     with_atjt = [(f"{label} + ATJT", {**o, **PAPER_ATJT}) for label, o in recognizer]
     cells = []
-    if dataset != "ml-100k":
+    if dataset not in FULL_GRID_DATASETS:
         for model in ("DCN", "SASRec"):
             for condition in (CLEAN, INSERT):
                 rows = [BASE, *recognizer, RCE]

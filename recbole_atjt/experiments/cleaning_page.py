@@ -100,7 +100,14 @@ class CellFigures:
 
 
 def _seeds_text(values) -> str:
-    return ", ".join(f"{v:+.2f}" for v in values)
+    """Per seed; n/a where the ceiling is not above the noisy base (nothing to recover)."""
+    return ", ".join("n/a" if np.isnan(v) else f"{v:+.2f}" for v in values)
+
+
+def _nanmean(values) -> str:
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return f"{finite.mean():+.2f}" if len(finite) else "n/a"
 
 
 def results_table(cells, results, seeds) -> list[str]:
@@ -122,13 +129,11 @@ def results_table(cells, results, seeds) -> list[str]:
         recovered, clean = f.recovered(), f.clean_share()
         share_text = clean_text = "-"
         if recovered is not None and len(recovered):
-            share_text = (
-                f"{np.nanmean(recovered):+.2f} of {f.ceiling_name} ({_seeds_text(recovered)})"
-            )
+            share_text = f"{_nanmean(recovered)} of {f.ceiling_name} ({_seeds_text(recovered)})"
         elif cell.noise and cell.baseline:
             share_text = f"pending: {f.ceiling_name} not run"
         if clean is not None and len(clean):
-            clean_text = f"{np.nanmean(clean):+.2f}"
+            clean_text = _nanmean(clean)
         lines.append(
             f"| {cell.row} | {cell.column} | {_fmt(f.value)} | {delta_text} | {share_text} | "
             f"{clean_text} |"
