@@ -5,7 +5,8 @@ score in [0, 1] (higher: more likely injected).
   binary training user-item matrix) to the user's other training items. No learning.
 * ``recognizer``: G recognizers, one per user-disjoint group, each trained on the auxiliary
   task with *target* corruption (a share of the instances outside its group get a random
-  other target) until its held-out AUC stops improving; every training interaction of group
+  other target) until a pass raises its held-out AUC by no more than ``cleaning_min_gain``;
+  every training interaction of group
   k is then scored by g_k, which never trained on that user, as a target given its history:
   1 - g_k(history, target).
 """
@@ -92,7 +93,9 @@ def recognizer_scores(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config["seed"])
         denoiser = Denoiser(settings, data, _optimizer)
-        passes = denoiser.pretrain(config["cleaning_epochs"], show_progress)
+        passes = denoiser.pretrain(
+            config["cleaning_epochs"], show_progress, config["cleaning_min_gain"]
+        )
         weights = own_group_weights(denoiser)
     return 1.0 - weights, {"recognizers": passes}
 

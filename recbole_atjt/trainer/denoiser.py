@@ -219,8 +219,13 @@ class Denoiser(nn.Module):
 
     # ---- dnr: pretraining until the held-out AUC stops improving -------------
 
-    def pretrain(self, max_passes: int, show_progress: bool = False) -> list[dict[str, Any]]:
-        """Train each g_k on the auxiliary task alone; keep its pass of best held-out AUC."""
+    def pretrain(
+        self, max_passes: int, show_progress: bool = False, min_gain: float = 0.0
+    ) -> list[dict[str, Any]]:
+        """Train each g_k on the auxiliary task alone; keep its pass of best held-out AUC.
+
+        Each recognizer stops after the first pass that raises its best held-out AUC by no
+        more than ``min_gain`` (at most ``max_passes``)."""
         generator = torch.Generator().manual_seed(self.config["seed"] + 7)
         self.pretraining = []
         for k in range(self.n_groups):
@@ -249,9 +254,10 @@ class Denoiser(nn.Module):
                     .numpy()
                 )
                 aucs.append(roc_auc(1.0 - w, (check.labels == 0).cpu().numpy()))
-                if aucs[-1] > max(aucs[:-1], default=float("-inf")):
+                best_before = max(aucs[:-1], default=float("-inf"))
+                if aucs[-1] > best_before:
                     best_state = copy.deepcopy(self.recognizers[k].state_dict())
-                else:
+                if not aucs[-1] > best_before + min_gain:
                     break
             if best_state is not None:  # else no pass was measurable: keep the last
                 self.recognizers[k].load_state_dict(best_state)
