@@ -167,6 +167,7 @@ def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
             page, cells, results, setting, chosen, f"../cleaning-screening/{dataset}.md"
         )
         print(f"wrote {page}")
+    write_leaderboard(args.out)
     return 0
 
 

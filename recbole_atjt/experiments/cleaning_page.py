@@ -19,6 +19,7 @@ from recbole_atjt.experiments.cleaning import (
     chosen_settings,
 )
 from recbole_atjt.experiments.design import Cell
+from recbole_atjt.experiments.diagnosis import PARTIAL_PAGE
 from recbole_atjt.experiments.report import setting_lines
 from recbole_atjt.experiments.runner import stored_run_path
 
@@ -233,7 +234,7 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
         "",
         *verdict,
         f"- runs stored: {len(results)} of {planned} planned"
-        + ("" if len(results) == planned else " (a partial page: the rest still train)"),
+        + ("" if len(results) == planned else f" ({PARTIAL_PAGE}: the rest still train)"),
         "",
         "Training interactions judged noisy are removed from the dataset before RecBole builds "
         "its instances, so the model's training targets and its histories at training and at "

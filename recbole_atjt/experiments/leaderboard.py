@@ -14,8 +14,21 @@ from recbole_atjt.experiments.report import models_not_run
 from recbole_atjt.experiments.runner import RUN_FORMAT, budget_file
 from recbole_atjt.paths import PACKAGE_DIR
 
-ORDER = ("diagnosis", "tuning", "table2", "table4", "fig4", "table3", "table5", "robustness")
+ORDER = (
+    "cleaning",
+    "cleaning-screening",
+    "diagnosis",
+    "tuning",
+    "table2",
+    "table4",
+    "fig4",
+    "table3",
+    "table5",
+    "robustness",
+)
 TITLES = {
+    "cleaning": "Interaction cleaning: detectors against ceilings from ground truth",
+    "cleaning-screening": "Cleaning screening: each detector's variant and share, on validation",
     "diagnosis": "Diagnosis: ATJT's variants and the other denoisers, clean vs 20% injected noise",
     "tuning": "Tuning: Ray Tune searches behind the tuned columns",
     "table2": "Table 2: six models, base vs ATJT (paper, tuned) and the tuned best variant",
