@@ -1,3 +1,4 @@
+import logging
 import sys
 from pathlib import Path
 
@@ -136,6 +137,8 @@ def test_s3rec_takes_the_datasets_own_item_attribute(tmp_path):
 @pytest.mark.parametrize("model", ["FDSA", "GRU4RecF", "SASRecF"])
 def test_feature_models_take_the_datasets_item_features(tmp_path, model, caplog):
     """RecBole's selected_features default names ml-100k's 'class' field."""
+    # an earlier run in this process may have left RecBole's root logger at ERROR
+    caplog.set_level(logging.WARNING)
     header = "item_id:token\tcategories:token_seq\tbrand:token\tprice:float"
     _dataset_with_item_file(tmp_path, "beauty-like", header)
     config = ATJTConfig(model, "beauty-like", config_dict={"data_path": str(tmp_path)})
