@@ -89,7 +89,10 @@ def check_model_type(config) -> None:
 
 
 def check_cleaning(config) -> None:
-    """Interaction cleaning needs a leave-one-out split, and ``oracle`` the ground truth."""
+    """Interaction cleaning needs a leave-one-out split; ``oracle`` (a cleaning, or the
+    weights) the ground truth."""
+    if config["denoise"] == "oracle":
+        required_ground_truth(config, "denoise", "oracle")
     cleaning = config["interaction_cleaning"]
     if cleaning == "none":
         return
