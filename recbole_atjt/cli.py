@@ -8,7 +8,9 @@ from typing import Any
 
 from recbole_atjt.config_files import parse_overrides, read_config_file
 from recbole_atjt.errors import ATJTError
+from recbole_atjt.modes import MODES
 from recbole_atjt.paths import properties_dir
+from recbole_atjt.validation import INTERACTION_CLEANINGS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,7 +21,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", help="RecBole model name (default: from --config_files, else SASRec)")
     p.add_argument("--dataset", help="dataset name (default: from --config_files, else ml-100k)")
-    p.add_argument("--denoise", help="none | atjt | dnr | wat | tce | rce (default: atjt)")
+    p.add_argument(
+        "--denoise",
+        help=f"{' | '.join(MODES)} (default: atjt; docs/modes.md)",
+    )
+    p.add_argument(
+        "--interaction_cleaning",
+        help=f"{' | '.join(INTERACTION_CLEANINGS)}: remove the training interactions a detector "
+        "judges noisy before training (default: none; docs/cleaning.md)",
+    )
     p.add_argument("--config_files", help="YAML config files, separated by spaces or commas")
     p.add_argument("--data_path", help="folder that holds <dataset>/<dataset>.inter")
     p.add_argument(
@@ -69,7 +79,7 @@ def build_run_arguments(argv: list[str]) -> tuple[dict[str, Any], argparse.Names
     """(keyword arguments of :func:`recbole_atjt.run`, our parsed flags) from the command line."""
     args, extra = _parser().parse_known_args(argv)
     overrides = parse_overrides(extra)
-    for key in ("denoise", "data_path"):
+    for key in ("denoise", "interaction_cleaning", "data_path"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     files = args.config_files.replace(",", " ").split() if args.config_files else []

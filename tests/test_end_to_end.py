@@ -101,3 +101,18 @@ def test_s3rec_runs_on_a_dataset_whose_attribute_is_not_class(tmp_path):
     settings = {**TINY, "run_dir": str(tmp_path / "runs"), "denoise": "atjt"}
     results = run("S3Rec", name, config_dict={**settings, "data_path": str(tmp_path / "data")})
     check_metrics(results["test"])
+
+
+def test_help_lists_every_denoise_mode_and_detector(capsys):
+    from recbole_atjt.validation import INTERACTION_CLEANINGS
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert " | ".join(MODES) in text and "odnr" in text and "oracle" in text
+    assert " | ".join(INTERACTION_CLEANINGS) in text
+
+
+def test_interaction_cleaning_is_a_flag_of_the_command_line():
+    run_kwargs, _ = build_run_arguments(["--interaction_cleaning", "cooccurrence"])
+    assert run_kwargs["config_dict"]["interaction_cleaning"] == "cooccurrence"
