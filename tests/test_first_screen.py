@@ -1,5 +1,6 @@
 """The first screen's verdict lines, on hand-made paired differences."""
 
+from recbole_atjt.experiments.design import Cell
 from recbole_atjt.experiments.first_screen import screen_lines, verdict_lines
 
 
@@ -22,3 +23,24 @@ def test_verdict_names_the_cells_up_on_every_seed_and_counts_those_down():
     ]
     page = "\n".join(screen_lines(diffs))
     assert page.index("- clean: up on every seed") < page.index("**clean**")
+
+
+def test_cleaning_cells_take_the_matrix_condition_of_their_noise_and_training():
+    from recbole_atjt.experiments import cleaning
+    from recbole_atjt.experiments.first_screen import condition_of
+
+    chosen = {cleaning.RECOGNIZER: {"interaction_cleaning": "recognizer", "cleaning_share": 0.1}}
+    conditions = {(c.row, c.column): condition_of(c) for c in cleaning.cells_for("ml-100k", chosen)}
+    assert conditions[("DCN clean", "base")] == "clean, to early stopping"
+    assert conditions[("SASRec 20% insert", "R-CE")] == "20% insert, to early stopping"
+    assert (
+        conditions[("BPR 20% insert, popular items", cleaning.RECOGNIZER)]
+        == "20% insert, popular items, to early stopping"
+    )
+    # the replace rows share the robustness experiment's condition (and its base runs)
+    assert conditions[("DIN 20% replace", "oracle cleaning")] == "20% injected"
+    other = {(c.row, c.column): condition_of(c) for c in cleaning.cells_for("beauty", chosen)}
+    assert other[("DCN clean", "base")] == "clean"
+    assert other[("DCN 20% insert", cleaning.RECOGNIZER)] == "20% insert"
+    table2 = Cell("DCN", "base", "DCN", {"denoise": "none"})
+    assert condition_of(table2) == "clean"

@@ -61,6 +61,14 @@ INSERT_POPULAR = ("20% insert, popular items", 0.2, "insert", "popularity")
 REPLACE = ("20% replace", 0.2, "replace", "uniform")
 
 BASE = ("base", {"denoise": "none"})
+# The columns the cleaning pages add to the leaderboard's matrix, in its order.
+COLUMNS = (
+    "oracle weights",
+    "oracle cleaning",
+    COOCCURRENCE,
+    RECOGNIZER,
+    f"{RECOGNIZER} + ATJT",
+)
 ORACLE_WEIGHTS = ("oracle weights", {"denoise": "oracle"})
 ORACLE_CLEANING = ("oracle cleaning", {"denoise": "none", "interaction_cleaning": "oracle"})
 RCE = ("R-CE", {"denoise": "rce"})

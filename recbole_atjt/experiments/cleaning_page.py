@@ -11,10 +11,7 @@ import numpy as np
 
 from recbole_atjt.experiments.cleaning import (
     CLEAN,
-    INSERT,
-    INSERT_POPULAR,
     RECOGNIZER,
-    REPLACE,
     SCREENING_SHARES,
     chosen_settings,
 )
@@ -24,7 +21,6 @@ from recbole_atjt.experiments.report import setting_lines
 from recbole_atjt.experiments.runner import stored_run_path
 
 METRIC = "ndcg@5"
-CONDITIONS = (CLEAN, INSERT, INSERT_POPULAR, REPLACE)
 TARGET_SHARE = 0.5  # the recovered share of the ceiling recognizer cleaning aims at
 
 

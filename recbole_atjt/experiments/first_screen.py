@@ -1,8 +1,10 @@
 """The leaderboard's first screen: which denoiser helps where, in a verdict line per
 condition (the cells up on every seed), one matrix and one plot.
 
-Every denoiser column of Table 2 (clean data) and of the robustness experiment (clean and
-20% injected), against the base model of its row: the paired difference in test NDCG@5,
+Every denoiser column of Table 2 (clean data), of the robustness experiment (clean and
+20% injected) and of the cleaning experiment (its replace rows with the robustness ones;
+its runs to early stopping, clean and under inserted noise, as conditions of their own),
+against the base model of its row: the paired difference in test NDCG@5,
 mean ± std over the seeds stored for both, and how many seeds went up. Read from the
 stored runs through the experiments' own cells, so a tuned column appears once its
 search is stored; an experiment counts on a dataset once its command has written the page
@@ -18,6 +20,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from recbole_atjt.experiments import cleaning
+from recbole_atjt.experiments.cleaning import CLEAN, CONVERGE, INSERT, INSERT_POPULAR
 from recbole_atjt.experiments.convergence import at_cap, epoch_cap
 from recbole_atjt.experiments.design import (
     INJECTED_NOISE,
@@ -31,8 +35,28 @@ from recbole_atjt.experiments.report import _spread
 from recbole_atjt.experiments.runner import RUN_FORMAT, stored_run_path
 from recbole_atjt.experiments.tuning import tuned_overrides
 
-CONDITIONS = (("clean", 0.0), (f"{round(INJECTED_NOISE[-1] * 100)}% injected", INJECTED_NOISE[-1]))
+INJECTED = f"{round(INJECTED_NOISE[-1] * 100)}% injected"
+EARLY_STOPPING = ", to early stopping"
+# (label, (noise, how injected, how its items are drawn), whether trained to early stopping)
+CONDITION_KINDS = (
+    ("clean", (0.0, None, None), False),
+    (INJECTED, (INJECTED_NOISE[-1], "replace", "uniform"), False),
+    (INSERT[0], INSERT[1:], False),
+    *(
+        (f"{c[0]}{EARLY_STOPPING}", (c[1], *c[2:]) if c[1] else (0.0, None, None), True)
+        for c in (CLEAN, INSERT, INSERT_POPULAR)
+    ),
+)
+CONDITIONS = tuple(label for label, *_ in CONDITION_KINDS)
 METRIC = "ndcg@5"
+
+
+def condition_of(cell) -> str | None:
+    """The matrix condition of a cell: its noise (any clean cell alike), and whether it
+    trained to early stopping (the cleaning experiment's ml-100k runs)."""
+    kind = (cell.noise, cell.noise_mode, cell.item_sampling) if cell.noise else (0.0, None, None)
+    converged = cell.overrides.get("epochs") == CONVERGE["epochs"]
+    return next((c for c, k, e in CONDITION_KINDS if k == kind and e == converged), None)
 
 
 @functools.cache
@@ -61,16 +85,18 @@ def _pairs(out: str, datasets: list[str], seeds: range):
         def tuned(model: str, method: str, dataset: str = dataset) -> dict | None:
             return tuned_overrides(out, dataset, model, method)
 
+        screened = cleaning.stored_screening(out, dataset)
         experiments = (
             ("table2", table2(PAPER_MODELS, tuned)),
             ("robustness", robustness(ROBUSTNESS_MODELS, tuned)),
+            ("cleaning", cleaning.cells_for(dataset, cleaning.chosen_settings(screened))),
         )
         for name, cells in experiments:
             if not os.path.isfile(os.path.join(out, name, f"{dataset}.md")):
                 continue
             by_key = {(c.row, c.column): c for c in cells}
             for cell in cells:
-                condition = next((c for c, n in CONDITIONS if n == cell.noise), None)
+                condition = condition_of(cell)
                 if cell.baseline is None or condition is None:
                     continue
                 base = by_key[cell.baseline]
@@ -116,7 +142,11 @@ def _columns(diffs) -> list[tuple[str, str]]:
 
 
 def _methods(diffs) -> list[str]:
-    order = ("+ATJT", *[c for c in ROBUSTNESS_COLUMNS if c != "+ATJT"])
+    order = (
+        "+ATJT",
+        *[c for c in ROBUSTNESS_COLUMNS if c != "+ATJT"],
+        *cleaning.COLUMNS,
+    )
     present = {c for *_, c in diffs}
     return [c for c in order if c in present]
 
@@ -140,7 +170,7 @@ def verdict_lines(diffs, columns, methods) -> list[str]:
     """One line per condition: the cells (of at least ``VERDICT_SEEDS`` seeds) whose method
     beat the base model on every seed, by column, and how many lost to it on every seed."""
     lines = []
-    for condition, _ in CONDITIONS:
+    for condition in CONDITIONS:
         cells = {k: v for k, v in diffs.items() if k[0] == condition}
         if not cells:
             continue
@@ -171,11 +201,14 @@ def screen_lines(diffs, plot: str | None = None, notes: list[str] | None = None)
         f"Paired Δ test NDCG@5 against the base model of the same model, dataset and seed: "
         "mean ± std over seeds (seeds up / seeds), from every stored run, so a cell can "
         "come before the page that will show it. Clean: Table 2 and the robustness "
-        f"experiment; {CONDITIONS[1][0]}: the robustness experiment. '.': not run yet.",
+        f"experiment; {INJECTED} (replaced): the robustness experiment and the cleaning "
+        f"experiment's replace rows; {INSERT[0]} and the conditions '{EARLY_STOPPING[2:]}': "
+        "the cleaning experiment (on ml-100k every run trains to early stopping: epochs 50, "
+        "patience 5). '.': not run yet.",
         "",
     ]
     lines += [*verdict_lines(diffs, columns, methods), *(notes or []), ""]
-    for condition, _ in CONDITIONS:
+    for condition in CONDITIONS:
         if not any(k[0] == condition for k in diffs):
             continue
         lines += [
@@ -203,7 +236,7 @@ def _plot(path: str, diffs, columns, methods) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = [c for c, _ in CONDITIONS if any(k[0] == c for k in diffs)]
+    panels = [c for c in CONDITIONS if any(k[0] == c for k in diffs)]
     # one panel above the other, so that each has the figure's whole width for its columns
     size = (1.25 * len(columns) + 3, 0.45 * len(methods) * len(panels) + 1.5 * len(panels))
     fig, axes = plt.subplots(len(panels), 1, figsize=size, squeeze=False)

@@ -110,7 +110,9 @@ def datasets_table(records: dict[tuple[str, str], list[dict]]) -> list[str]:
     """Users, items and interactions of every dataset a stored run used."""
     stats = {}
     for (_, dataset), runs in records.items():
-        stats.setdefault(dataset, runs[0].get("dataset_stats") or {})
+        clean = [r for r in runs if not (r.get("run_key") or {}).get("noise")]
+        if clean:  # an injected copy has more (or other) interactions
+            stats.setdefault(dataset, clean[0].get("dataset_stats") or {})
     if not stats:
         return []
     lines = ["| dataset | users | items | interactions |", "|---|---:|---:|---:|"]
