@@ -47,9 +47,16 @@ VARIANTS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
     COOCCURRENCE: ((COOCCURRENCE, {"interaction_cleaning": "cooccurrence"}),),
     RECOGNIZER: (
         (RECOGNIZER, {"interaction_cleaning": "recognizer"}),
+        # popularity-drawn corruption is a harder task: at the default learning rate (0.01)
+        # the recognizers' held-out AUC stayed at 0.48-0.50 and the gain rule stopped them
+        # after 2-3 passes; at 0.1 it rose to 0.75 in 8 passes (ml-100k, 20% insert)
         (
             f"{RECOGNIZER}, popular corruption",
-            {"interaction_cleaning": "recognizer", "corruption_sampling": "popularity"},
+            {
+                "interaction_cleaning": "recognizer",
+                "corruption_sampling": "popularity",
+                "noise_learning_rate": 0.1,
+            },
         ),
     ),
 }
