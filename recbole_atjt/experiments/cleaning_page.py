@@ -174,9 +174,12 @@ def detection_table(cells, results, seeds) -> list[str]:
 
 def target_lines(cells, results, seeds) -> tuple[list[str], dict[str, Any]]:
     """Recognizer cleaning against its target: >= 50% of the ceiling gap on the noisy
-    DCN, DIN and SASRec rows; on clean data never more than one paired std below base."""
+    insert rows of DCN, DIN and SASRec (4 of the 6 on ml-100k); on clean data never more
+    than one paired std below base. Every measured row's figure is listed, so a miss says by
+    how much."""
     by_key = {(c.row, c.column): c for c in cells}
-    reached, noisy, clean_ok, clean_rows = [], [], [], []
+    noisy: dict[str, float] = {}  # row -> mean recovered share of the ceiling
+    clean: dict[str, tuple[float, float]] = {}  # row -> (mean paired delta, its std)
     for cell in cells:
         if cell.column != RECOGNIZER or cell.model not in ("DCN", "DIN", "SASRec"):
             continue
@@ -185,27 +188,33 @@ def target_lines(cells, results, seeds) -> tuple[list[str], dict[str, Any]]:
             continue
         if cell.noise and cell.noise_mode == "insert":
             share = f.recovered()
-            if share is not None and len(share):
-                noisy.append(cell.row)
-                if np.nanmean(share) >= TARGET_SHARE:
-                    reached.append(cell.row)
+            if share is not None and np.isfinite(share).any():
+                noisy[cell.row] = float(np.nanmean(share))
         elif not cell.noise:
             delta = f.delta()
-            spread = delta.std(ddof=1) if len(delta) > 1 else 0.0
-            clean_rows.append(cell.row)
-            if delta.mean() >= -spread:
-                clean_ok.append(cell.row)
+            clean[cell.row] = (
+                float(delta.mean()),
+                float(delta.std(ddof=1) if len(delta) > 1 else 0),
+            )
+    reached = [row for row, share in noisy.items() if share >= TARGET_SHARE]
+    within = [row for row, (mean, spread) in clean.items() if mean >= -spread]
     summary = {
-        "noisy_rows_measured": noisy,
-        "noisy_rows_reaching_half_the_ceiling": reached,
-        "clean_rows_measured": clean_rows,
-        "clean_rows_within_one_std": clean_ok,
+        "recovered_share_of_the_ceiling": noisy,
+        "noisy_rows_reaching_the_target": reached,
+        "clean_delta_and_std": clean,
+        "clean_rows_within_one_std": within,
     }
+    noisy_text = "; ".join(f"{row} {share:+.2f}" for row, share in noisy.items()) or "none yet"
+    clean_text = (
+        "; ".join(f"{row} {mean:+.4f} ± {spread:.4f}" for row, (mean, spread) in clean.items())
+        or "none yet"
+    )
     lines = [
-        f"- target: recognizer cleaning recovers >= {TARGET_SHARE:.0%} of the ceiling gap on at "
-        f"least 4 of the 6 noisy insert rows of DCN, DIN and SASRec: {len(reached)} of "
-        f"{len(noisy)} measured ({', '.join(reached) or 'none'}); on clean data never more "
-        f"than one paired std below base: {len(clean_ok)} of {len(clean_rows)} measured",
+        f"- target: recognizer cleaning recovers >= {TARGET_SHARE:.0%} of the ceiling gap on the "
+        f"noisy insert rows of DCN, DIN and SASRec (on ml-100k, 4 of the 6): {len(reached)} of "
+        f"{len(noisy)} measured ({noisy_text})",
+        f"- target: on clean data never more than one paired std below base: {len(within)} of "
+        f"{len(clean)} measured (Δ test NDCG@5: {clean_text})",
     ]
     return lines, summary
 
