@@ -19,6 +19,7 @@ def small_grid(monkeypatch):
     monkeypatch.setattr(cleaning, "SCREENING_MODELS", ("DCN",))
     monkeypatch.setattr(cleaning, "SCREENING_SHARES", (0.1, 0.3))
     monkeypatch.setattr(cleaning, "FULL_GRID_DATASETS", (DATASET,))
+    monkeypatch.setattr(cleaning, "SCREENING_DATASET", DATASET)
     monkeypatch.setattr(cleaning, "MODELS", ("DCN", "BPR"))
     monkeypatch.setattr(cleaning, "REPLACE_MODELS", ("DCN",))
 

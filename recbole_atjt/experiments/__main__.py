@@ -123,36 +123,29 @@ STAGED = ("diagnosis", "tuning", *CLEANING)
 
 def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
     """The screening of the cleaning settings (one seed), or the cleaning experiment with the
-    settings it chose; pages from every stored run."""
+    settings the screening on ml-100k chose; pages from every stored run."""
     from recbole_atjt.experiments import cleaning
-    from recbole_atjt.experiments.cleaning_page import (
-        stored_results,
-        write_cleaning_page,
-        write_screening_page,
-    )
+    from recbole_atjt.experiments.cleaning_page import write_cleaning_page, write_screening_page
 
     def of_models(cells):
         return [c for c in cells if not args.models or c.model in args.models]
 
+    screen_cells = cleaning.screening()
     for dataset in args.datasets:
-        screen = _setting(args, dataset, list(cleaning.SCREENING_SEEDS), extra)
-        screen_cells = cleaning.screening()
-        screen_page = f"{args.out}/cleaning-screening/{dataset}.md"
         if args.name == "cleaning-screening":
+            screen = _setting(args, dataset, list(cleaning.SCREENING_SEEDS), extra)
             if args.plan:
                 print("\n".join(plan_lines(args.name, of_models(screen_cells), screen)), end="\n\n")
                 continue
             if not args.stored_only:
                 run_cells(args.name, of_models(screen_cells), screen, keep_failures=True)
-        screened = stored_results(
-            args.out, "cleaning-screening", screen_cells, dataset, screen.seeds
-        )
-        if screened:
-            write_screening_page(screen_page, screen_cells, screened, screen)
-            print(f"wrote {screen_page}")
-        if args.name == "cleaning-screening":
+            page = f"{args.out}/{args.name}/{dataset}.md"
+            os.makedirs(os.path.dirname(page), exist_ok=True)
+            screened = cleaning.stored(args.out, args.name, screen_cells, dataset, screen.seeds)
+            write_screening_page(page, screen_cells, screened, screen)
+            print(f"wrote {page}")
             continue
-        chosen = cleaning.chosen_settings(screened)
+        chosen = cleaning.chosen_settings(cleaning.stored_screening(args.out))
         cells = cleaning.cells_for(dataset, chosen)
         setting = _setting(args, dataset, seeds, extra)
         if args.plan:
@@ -160,12 +153,11 @@ def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
             continue
         if not args.stored_only:
             run_cells(args.name, of_models(cells), setting, keep_failures=True)
-        page = f"{args.out}/cleaning/{dataset}.md"
+        page = f"{args.out}/{args.name}/{dataset}.md"
         os.makedirs(os.path.dirname(page), exist_ok=True)
-        results = stored_results(args.out, args.name, cells, dataset, seeds)
-        write_cleaning_page(
-            page, cells, results, setting, chosen, f"../cleaning-screening/{dataset}.md"
-        )
+        results = cleaning.stored(args.out, args.name, cells, dataset, seeds)
+        screening_page = f"../cleaning-screening/{cleaning.SCREENING_DATASET}.md"
+        write_cleaning_page(page, cells, results, setting, chosen, screening_page)
         print(f"wrote {page}")
     write_leaderboard(args.out)
     return 0

@@ -40,6 +40,7 @@ MODEL_SETTINGS: dict[str, dict[str, Any]] = {"GRU4Rec": {"loss_type": "BPR"}}
 SCREENING_MODELS = ("DCN", "SASRec")
 SCREENING_SHARES = (0.05, 0.1, 0.2)
 SCREENING_SEEDS = (2020,)
+SCREENING_DATASET = "ml-100k"  # every dataset's cleaning rows take the choice made here
 COOCCURRENCE = "co-occurrence cleaning"
 RECOGNIZER = "recognizer cleaning"
 # Each cleaning row's screened variants: (label, settings besides the share).
@@ -150,18 +151,24 @@ def chosen_settings(results: dict[tuple[str, int], dict]) -> dict[str, dict[str,
     return chosen
 
 
-def stored_screening(out: str, dataset: str) -> dict[tuple[str, int], dict]:
-    """The screening runs stored for ``dataset``, by (cell key, seed)."""
+def stored(out: str, name: str, cells: list[Cell], dataset: str, seeds) -> dict:
+    """Every stored run of experiment ``name``'s cells on ``dataset``, by (cell key, seed)."""
     from recbole_atjt.experiments.runner import stored_run_path
 
     found = {}
-    for cell in screening():
-        for seed in SCREENING_SEEDS:
-            path = stored_run_path(out, "cleaning-screening", dataset, cell.key, seed)
+    for cell in cells:
+        for seed in seeds:
+            path = stored_run_path(out, name, dataset, cell.key, seed)
             if os.path.isfile(path):
                 with open(path, encoding="utf-8") as f:
                     found[(cell.key, seed)] = json.load(f)
     return found
+
+
+def stored_screening(out: str) -> dict[tuple[str, int], dict]:
+    """The screening runs stored (on :data:`SCREENING_DATASET`, whose choice every dataset
+    takes), by (cell key, seed)."""
+    return stored(out, "cleaning-screening", screening(), SCREENING_DATASET, SCREENING_SEEDS)
 
 
 def cells_for(dataset: str, chosen: dict[str, dict[str, Any]]) -> list[Cell]:

@@ -18,22 +18,9 @@ from recbole_atjt.experiments.cleaning import (
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.experiments.diagnosis import PARTIAL_PAGE
 from recbole_atjt.experiments.report import setting_lines
-from recbole_atjt.experiments.runner import stored_run_path
 
 METRIC = "ndcg@5"
 TARGET_SHARE = 0.5  # the recovered share of the ceiling recognizer cleaning aims at
-
-
-def stored_results(out: str, name: str, cells: list[Cell], dataset: str, seeds) -> dict:
-    """Every stored run of the cells, by (cell key, seed)."""
-    found = {}
-    for cell in cells:
-        for seed in seeds:
-            path = stored_run_path(out, name, dataset, cell.key, seed)
-            if os.path.isfile(path):
-                with open(path, encoding="utf-8") as f:
-                    found[(cell.key, seed)] = json.load(f)
-    return found
 
 
 def _fmt(values, digits: int = 4, signed: bool = False) -> str:

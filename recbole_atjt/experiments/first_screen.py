@@ -85,7 +85,7 @@ def _pairs(out: str, datasets: list[str], seeds: range):
         def tuned(model: str, method: str, dataset: str = dataset) -> dict | None:
             return tuned_overrides(out, dataset, model, method)
 
-        screened = cleaning.stored_screening(out, dataset)
+        screened = cleaning.stored_screening(out)
         experiments = (
             ("table2", table2(PAPER_MODELS, tuned)),
             ("robustness", robustness(ROBUSTNESS_MODELS, tuned)),
