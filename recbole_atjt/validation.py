@@ -94,6 +94,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "cleaning_user_share": _number(lambda v: 0 < v < 1, "a number in (0, 1)"),
     "cleaning_epochs": _int_at_least(1),
     "cleaning_min_gain": _number(lambda v: v >= 0, "a number >= 0"),
+    "cleaning_learning_rate": _number(lambda v: v > 0, "a number > 0"),
+    "cleaning_corruption_sampling": _choice(("uniform", "popularity")),
     "torch_threads": (lambda v: v is None or (_is_int(v) and v >= 1), "an integer >= 1 or ~"),
     "base_model_config": (
         lambda v: isinstance(v, dict) and all(k in RULES for k in v),
@@ -114,6 +116,7 @@ CHOICE_KEYS = (
     "corruption_target",
     "corruption_sampling",
     "interaction_cleaning",
+    "cleaning_corruption_sampling",
 )
 
 

@@ -245,3 +245,21 @@ def test_a_detector_that_only_learned_rarity_shows_as_such():
     figures = rarity_comparison(rarity_only, injected, interactions)
     assert figures["auc"] == figures["rarity_auc"] == 1.0
     assert figures["spearman_with_rarity"] == pytest.approx(1.0)
+
+
+def test_cleaning_recognizers_read_their_own_learning_rate_and_sampling(tmp_path):
+    from recbole_atjt.cleaning.detectors import recognizer_scores
+
+    def scores(**settings):
+        config = tiny_config("SASRec", tmp_path, denoise="none", cleaning_epochs=1, **settings)
+        interactions = training_interactions(_load(config), 2)
+        return recognizer_scores(interactions, config)[0]
+
+    default = scores()
+    # a denoise mode's keys leave the cleaning recognizers as they are ...
+    assert np.array_equal(
+        scores(noise_learning_rate=0.1, corruption_sampling="popularity"), default
+    )
+    # ... their own change them
+    assert not np.array_equal(scores(cleaning_learning_rate=0.1), default)
+    assert not np.array_equal(scores(cleaning_corruption_sampling="popularity"), default)

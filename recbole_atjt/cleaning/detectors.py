@@ -5,10 +5,11 @@ score in [0, 1] (higher: more likely injected).
   binary training user-item matrix) to the user's other training items. No learning.
 * ``recognizer``: G recognizers, one per user-disjoint group, each trained on the auxiliary
   task with *target* corruption (a share of the instances outside its group get a random
-  other target) until a pass raises its held-out AUC by no more than ``cleaning_min_gain``;
-  every training interaction of group
-  k is then scored by g_k, which never trained on that user, as a target given its history:
-  1 - g_k(history, target).
+  other target, drawn as ``cleaning_corruption_sampling`` says; learning rate
+  ``cleaning_learning_rate``: the cleaning recognizers' own keys, apart from a denoise
+  mode's) until a pass raises its held-out AUC by no more than ``cleaning_min_gain``; every
+  training interaction of group k is then scored by g_k, which never trained on that user,
+  as a target given its history: 1 - g_k(history, target).
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ def recognizer_scores(
         **config.final_config_dict,
         "denoise": "dnr",
         "corruption_target": "target",
+        "corruption_sampling": config["cleaning_corruption_sampling"],
+        "noise_learning_rate": config["cleaning_learning_rate"],
         "device": device,
     }
     # A private torch RNG: the recommender is then initialised as in a run without cleaning.

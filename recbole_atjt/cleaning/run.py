@@ -125,7 +125,6 @@ IDENTITY_KEYS = (
     "MAX_ITEM_LIST_LENGTH",
     "train_batch_size",
     "dnr_holdout",
-    "corruption_sampling",
 )
 
 

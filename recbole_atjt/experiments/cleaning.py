@@ -55,8 +55,8 @@ VARIANTS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
             f"{RECOGNIZER}, popular corruption",
             {
                 "interaction_cleaning": "recognizer",
-                "corruption_sampling": "popularity",
-                "noise_learning_rate": 0.1,
+                "cleaning_corruption_sampling": "popularity",
+                "cleaning_learning_rate": 0.1,
             },
         ),
     ),
