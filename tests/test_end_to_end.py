@@ -116,3 +116,10 @@ def test_help_lists_every_denoise_mode_and_detector(capsys):
 def test_interaction_cleaning_is_a_flag_of_the_command_line():
     run_kwargs, _ = build_run_arguments(["--interaction_cleaning", "cooccurrence"])
     assert run_kwargs["config_dict"]["interaction_cleaning"] == "cooccurrence"
+
+
+def test_each_rounds_progress_bar_names_its_epoch_and_group(tmp_path, capsys):
+    settings = {**TINY, "denoise": "atjt", "show_progress": True, "run_dir": str(tmp_path)}
+    run("SASRec", DATASET, config_dict=settings)
+    err = capsys.readouterr().err
+    assert "Train 0, group 1/2" in err and "Train 0, group 2/2" in err

@@ -249,7 +249,8 @@ class ATJTTrainer(SampledCandidateEvaluation):
             try:
                 round_loss = super()._train_epoch(
                     denoiser.data.loaders[k],
-                    epoch_idx,
+                    # RecBole reads it only for its progress bar's label ("Train <epoch>")
+                    f"{epoch_idx}, group {k + 1}/{denoiser.n_groups}",
                     loss_func=partial(self._joint_loss, k, statistics),
                     show_progress=show_progress,
                 )
