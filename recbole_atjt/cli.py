@@ -6,10 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from recbole_atjt.config_files import parse_overrides, read_config_file
+from recbole_atjt.config_files import NO_PRESET, parse_overrides, run_inputs
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.modes import MODES
-from recbole_atjt.paths import properties_dir
 from recbole_atjt.validation import INTERACTION_CLEANINGS
 
 
@@ -64,39 +63,24 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _from_files(files: list[str], key: str) -> Any:
-    """The last value of ``key`` in the given YAML config files, if any."""
-    value = None
-    for path in files:
-        try:
-            value = read_config_file(path).get(key, value)
-        except ATJTError as exc:
-            raise SystemExit(f"error: --config_files: {exc}") from None
-    return value
-
-
 def build_run_arguments(argv: list[str]) -> tuple[dict[str, Any], argparse.Namespace]:
-    """(keyword arguments of :func:`recbole_atjt.run`, our parsed flags) from the command line."""
+    """(keyword arguments of :func:`recbole_atjt.run`, our parsed flags) from the command line:
+    the model, dataset and files as ``run()`` resolves them (:func:`run_inputs`), the preset
+    already applied."""
     args, extra = _parser().parse_known_args(argv)
     overrides = parse_overrides(extra)
     for key in ("denoise", "interaction_cleaning", "data_path"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     files = args.config_files.replace(",", " ").split() if args.config_files else []
-    preset = args.preset or ("none" if files else "quick")
-    if preset != "none":
-        try:
-            preset_file = properties_dir() / f"{preset}.yaml"
-        except ATJTError as exc:
-            raise SystemExit(f"error: {exc}") from None
-        if not preset_file.is_file():
-            raise SystemExit(f"error: --preset '{preset}': no file {preset_file}")
-        files = [str(preset_file), *files]
+    try:
+        inputs = run_inputs(args.model, args.dataset, files, args.preset)
+    except ATJTError as exc:
+        raise SystemExit(f"error: {exc}") from None
     run_kwargs = {
-        "model": args.model or _from_files(files, "model") or "SASRec",
-        "dataset": args.dataset or _from_files(files, "dataset") or "ml-100k",
-        "config_file_list": files or None,
+        **inputs._asdict(),
         "config_dict": overrides,
+        "preset": NO_PRESET,  # applied above: the files hold it
     }
     return run_kwargs, args
 

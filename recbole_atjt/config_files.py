@@ -3,16 +3,67 @@
 Values on a command line are converted as RecBole's own command line does (numbers, lists,
 booleans), without its ``eval``, and ``none`` / ``~`` / ``null`` mean None (a key set to ~ in
 a YAML file can be given on the command line too).
+
+:func:`run_inputs` is the one rule by which both the command line and ``run()`` turn what a
+user gave into the model, dataset and config files of a run (the preset included).
 """
 
 from __future__ import annotations
 
 import ast
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from recbole_atjt.errors import ATJTError
+from recbole_atjt.paths import properties_dir
+
+DEFAULT_MODEL = "SASRec"
+DEFAULT_DATASET = "ml-100k"
+DEFAULT_PRESET = "quick"  # without config files: a small model, a few epochs (minutes on a CPU)
+NO_PRESET = "none"
+
+
+class RunInputs(NamedTuple):
+    model: str
+    dataset: str
+    config_file_list: list[str] | None
+
+
+def run_inputs(
+    model: str | None,
+    dataset: str | None,
+    config_file_list: list[str] | None,
+    preset: str | None = None,
+) -> RunInputs:
+    """The model, dataset and config files of a run, from what the user gave.
+
+    ``preset`` names a settings file under ``properties/`` layered below the user's files;
+    by default ``quick`` when no config files are given, else none (``none``: RecBole's and
+    our research defaults). The model and dataset are the ones given, else the last value in
+    the files, else SASRec on ml-100k.
+    """
+    files = list(config_file_list or [])
+    preset = preset or (NO_PRESET if files else DEFAULT_PRESET)
+    if preset != NO_PRESET:
+        preset_file = properties_dir() / f"{preset}.yaml"
+        if not preset_file.is_file():
+            names = sorted(p.stem for p in properties_dir().glob("*.yaml") if p.stem != "overall")
+            raise ATJTError(f"--preset '{preset}': no file {preset_file}; allowed: {names} or none")
+        files = [str(preset_file), *files]
+    return RunInputs(
+        model or _from_files(files, "model") or DEFAULT_MODEL,
+        dataset or _from_files(files, "dataset") or DEFAULT_DATASET,
+        files or None,
+    )
+
+
+def _from_files(files: list[str], key: str) -> Any:
+    """The last value of ``key`` in the given YAML config files, if any."""
+    value = None
+    for path in files:
+        value = read_config_file(path).get(key, value)
+    return value
 
 
 def read_config_file(path: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from recbole.utils import dict2str, init_logger
 from recbole_atjt import detection
 from recbole_atjt.compat import load_checkpoint
 from recbole_atjt.config import ATJTConfig, check_resumable
+from recbole_atjt.config_files import run_inputs
 from recbole_atjt.data.preparation import check_inputs
 from recbole_atjt.run_dir import (
     attach_log_file,
@@ -29,6 +30,18 @@ from recbole_atjt.trainer.atjt_trainer import ATJTTrainer
 from recbole_atjt.wiring import data_and_model
 
 
+def resolve_config(
+    model: str | None = None,
+    dataset: str | None = None,
+    config_file_list: list[str] | None = None,
+    config_dict: dict[str, Any] | None = None,
+    preset: str | None = None,
+) -> ATJTConfig:
+    """The configuration :func:`run` trains with for these inputs (and the command line for
+    the same ones): see :func:`recbole_atjt.config_files.run_inputs`."""
+    return ATJTConfig(*run_inputs(model, dataset, config_file_list, preset), config_dict)
+
+
 def run(
     model: str | None = None,
     dataset: str | None = None,
@@ -38,8 +51,14 @@ def run(
     epoch_callback: Callable[[int, dict[str, float], str | None], None] | None = None,
     evaluate_test: bool = True,
     resume: str | None = None,
+    preset: str | None = None,
 ) -> dict[str, Any]:
     """Train and test one model with the configured ``denoise`` mode; returns the results.
+
+    The model, dataset and config files resolve as on the command line
+    (:func:`recbole_atjt.config_files.run_inputs`): without config files the ``quick``
+    preset lies below ``config_dict`` (``preset="none"``: the research defaults), and the
+    model and dataset default to SASRec on ml-100k.
 
     The run's folder (``results["run_dir"]``) holds ``config.yaml``,
     ``results.json``, ``run.log`` and the best checkpoint. ``epoch_callback``
@@ -55,7 +74,7 @@ def run(
         check_resumable(config, checkpoint_file)
         run_dir = config["checkpoint_dir"]
     else:
-        config = ATJTConfig(model, dataset, config_file_list, config_dict)
+        config = resolve_config(model, dataset, config_file_list, config_dict, preset)
         check_inputs(config)
         run_dir = make_run_dir(config)
         config["checkpoint_dir"] = run_dir

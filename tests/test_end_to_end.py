@@ -123,3 +123,46 @@ def test_each_rounds_progress_bar_names_its_epoch_and_group(tmp_path, capsys):
     run("SASRec", DATASET, config_dict=settings)
     err = capsys.readouterr().err
     assert "Train 0, group 1/2" in err and "Train 0, group 2/2" in err
+
+
+@pytest.mark.parametrize(
+    "argv,api",
+    [
+        (["--epochs=1"], {"config_dict": {"epochs": 1}}),
+        (
+            ["--model=DIN", "--dataset=atjt-synth", "--denoise=none", "--epochs=2"],
+            {
+                "model": "DIN",
+                "dataset": "atjt-synth",
+                "config_dict": {"denoise": "none", "epochs": 2},
+            },
+        ),
+        (
+            ["--preset=none", "--model=DCN", "--learning_rate=0.01"],
+            {"model": "DCN", "preset": "none", "config_dict": {"learning_rate": 0.01}},
+        ),
+    ],
+)
+def test_the_api_and_the_command_line_resolve_the_same_configuration(tmp_path, argv, api):
+    from recbole_atjt.quick_start import resolve_config
+
+    cli_kwargs, _ = build_run_arguments(argv)
+    cli_kwargs = {k: v for k, v in cli_kwargs.items() if k != "config_dict"}
+    shared = {"gpu_id": "", "checkpoint_dir": str(tmp_path)}
+    from_cli = resolve_config(**cli_kwargs, config_dict={**dict(api["config_dict"]), **shared})
+    from_api = resolve_config(
+        **{k: v for k, v in api.items() if k != "config_dict"},
+        config_dict={**api["config_dict"], **shared},
+    )
+    assert from_cli.final_config_dict == from_api.final_config_dict
+    if "preset" not in api:  # the quick preset, not RecBole's research sizes
+        assert from_api["MAX_ITEM_LIST_LENGTH"] == 20 and from_api["train_batch_size"] == 512
+
+
+def test_run_applies_the_quick_preset_as_the_command_line_does(tmp_path):
+    settings = {"gpu_id": "", "epochs": 1, "denoise": "none", "run_dir": str(tmp_path)}
+    settings.update(state="ERROR", show_progress=False)
+    results = run("SASRec", DATASET, config_dict=settings)
+    with open(os.path.join(results["run_dir"], "config.yaml"), encoding="utf-8") as f:
+        config = f.read()
+    assert "MAX_ITEM_LIST_LENGTH: 20" in config and "hidden_size: 32" in config
