@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from recbole_atjt.config_files import NO_PRESET, parse_overrides, run_inputs
+from recbole_atjt.config_files import NO_PRESET, parse_overrides, read_config_file, run_inputs
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.modes import MODES
 from recbole_atjt.validation import INTERACTION_CLEANINGS
@@ -73,6 +73,11 @@ def build_run_arguments(argv: list[str]) -> tuple[dict[str, Any], argparse.Names
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
     files = args.config_files.replace(",", " ").split() if args.config_files else []
+    for path in files:
+        try:
+            read_config_file(path)
+        except ATJTError as exc:
+            raise SystemExit(f"error: --config_files: {exc}") from None
     try:
         inputs = run_inputs(args.model, args.dataset, files, args.preset)
     except ATJTError as exc:

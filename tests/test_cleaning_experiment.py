@@ -49,7 +49,7 @@ def test_screening_chooses_on_validation_and_the_page_measures_against_the_ceili
     chosen = cleaning.chosen_settings(screened)
     assert chosen[cleaning.RECOGNIZER]["cleaning_share"] == float(best_recognizer.split()[-1])
     assert ("popular corruption" in best_recognizer) == (
-        chosen[cleaning.RECOGNIZER].get("corruption_sampling") == "popularity"
+        chosen[cleaning.RECOGNIZER].get("cleaning_corruption_sampling") == "popularity"
     )
 
     assert main(["cleaning", *args]) == 0
