@@ -130,24 +130,14 @@ def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
     def of_models(cells):
         return [c for c in cells if not args.models or c.model in args.models]
 
-    screen_cells = cleaning.screening()
+    chosen = cleaning.chosen_settings(cleaning.stored_screening(args.out))
     for dataset in args.datasets:
         if args.name == "cleaning-screening":
-            screen = _setting(args, dataset, list(cleaning.SCREENING_SEEDS), extra)
-            if args.plan:
-                print("\n".join(plan_lines(args.name, of_models(screen_cells), screen)), end="\n\n")
-                continue
-            if not args.stored_only:
-                run_cells(args.name, of_models(screen_cells), screen, keep_failures=True)
-            page = f"{args.out}/{args.name}/{dataset}.md"
-            os.makedirs(os.path.dirname(page), exist_ok=True)
-            screened = cleaning.stored(args.out, args.name, screen_cells, dataset, screen.seeds)
-            write_screening_page(page, screen_cells, screened, screen)
-            print(f"wrote {page}")
-            continue
-        chosen = cleaning.chosen_settings(cleaning.stored_screening(args.out))
-        cells = cleaning.cells_for(dataset, chosen)
-        setting = _setting(args, dataset, seeds, extra)
+            cells = cleaning.screening()
+            setting = _setting(args, dataset, list(cleaning.SCREENING_SEEDS), extra)
+        else:
+            cells = cleaning.cells_for(dataset, chosen)
+            setting = _setting(args, dataset, seeds, extra)
         if args.plan:
             print("\n".join(plan_lines(args.name, of_models(cells), setting)), end="\n\n")
             continue
@@ -155,9 +145,12 @@ def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
             run_cells(args.name, of_models(cells), setting, keep_failures=True)
         page = f"{args.out}/{args.name}/{dataset}.md"
         os.makedirs(os.path.dirname(page), exist_ok=True)
-        results = cleaning.stored(args.out, args.name, cells, dataset, seeds)
-        screening_page = f"../cleaning-screening/{cleaning.SCREENING_DATASET}.md"
-        write_cleaning_page(page, cells, results, setting, chosen, screening_page)
+        results = cleaning.stored(args.out, args.name, cells, dataset, setting.seeds)
+        if args.name == "cleaning-screening":
+            write_screening_page(page, cells, results, setting)
+        else:
+            screening_page = f"../cleaning-screening/{cleaning.SCREENING_DATASET}.md"
+            write_cleaning_page(page, cells, results, setting, chosen, screening_page)
         print(f"wrote {page}")
     write_leaderboard(args.out)
     return 0
