@@ -132,6 +132,9 @@ def _search(run_kwargs: dict[str, Any], args: argparse.Namespace) -> None:
         gpus_per_trial=args.gpus_per_trial,
         max_failures=args.max_failures,
     )
+    import ray
+
+    ray.shutdown()  # its log monitor forwards trial output no more: the summary comes last
     print(f"best parameters: {best['params']}")
     print(f"best validation: {best['valid']}")
     print(f"test of the best trial: {best['test']}")

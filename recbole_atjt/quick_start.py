@@ -26,6 +26,7 @@ from recbole_atjt.run_dir import (
     write_config,
     write_results,
 )
+from recbole_atjt.threads import torch_threads
 from recbole_atjt.trainer.atjt_trainer import ATJTTrainer
 from recbole_atjt.wiring import data_and_model
 
@@ -79,8 +80,7 @@ def run(
         run_dir = make_run_dir(config)
         config["checkpoint_dir"] = run_dir
     code = code_version()  # before training: the code that trains, not what is there after
-    if config["torch_threads"]:
-        torch.set_num_threads(config["torch_threads"])
+    torch.set_num_threads(torch_threads(config["torch_threads"]))
     init_logger(config)
     log_handler = attach_log_file(run_dir, config["state"])
     logger = logging.getLogger()

@@ -38,6 +38,8 @@ from recbole_atjt.quick_start import run
 SAMPLERS = ("choice", "uniform", "loguniform", "randint", "grid")
 EXPERIMENT = "search"
 PARAM_PREFIX = "config/"
+# Ray 2.6.3 imports pkg_resources, whose deprecation warning each Ray process would print.
+RAY_WORKER_WARNINGS = "ignore:pkg_resources is deprecated:UserWarning"
 
 
 def load_search_space(path: str) -> dict[str, Any]:
@@ -148,12 +150,16 @@ def search(
     _check_keys_matter(space, probe["denoise"])
     epochs = probe["epochs"]
 
+    _quiet_ray_processes()
     ray.init(
         address=ray_address,
         include_dashboard=False,
         ignore_reinit_error=True,
         logging_level=logging.WARNING,
-        runtime_env={"worker_process_setup_hook": set_numpy_aliases},
+        runtime_env={
+            "worker_process_setup_hook": set_numpy_aliases,
+            "env_vars": {"PYTHONWARNINGS": os.environ["PYTHONWARNINGS"]},  # on a cluster too
+        },
     )
     trainable = tune.with_resources(
         tune.with_parameters(
@@ -217,6 +223,14 @@ def search(
         "checkpoint": best["checkpoint"],
         "trials": rows,
     }
+
+
+def _quiet_ray_processes() -> None:
+    """Ray's processes (the raylet and its workers inherit this one's environment) import Ray,
+    which imports pkg_resources and warns before any hook of ours runs: filter it there."""
+    current = os.environ.get("PYTHONWARNINGS", "")
+    if RAY_WORKER_WARNINGS not in current:
+        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [current, RAY_WORKER_WARNINGS]))
 
 
 def _check_keys_matter(space: dict[str, Any], denoise: str) -> None:

@@ -8,6 +8,7 @@ from recbole_atjt import run
 from recbole_atjt.cli import build_run_arguments, main
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.modes import JOINT, MEAN_CLIPPED, MODES
+from recbole_atjt.threads import FEW_CORES, default_torch_threads, torch_threads
 
 
 @pytest.mark.parametrize("mode", [m for m in MODES if MODES[m].uses_recognizers or m == "none"])
@@ -166,3 +167,15 @@ def test_run_applies_the_quick_preset_as_the_command_line_does(tmp_path):
     with open(os.path.join(results["run_dir"], "config.yaml"), encoding="utf-8") as f:
         config = f.read()
     assert "MAX_ITEM_LIST_LENGTH: 20" in config and "hidden_size: 32" in config
+    # torch_threads left unset: one thread on a machine of few cores, recorded in the results
+    if os.cpu_count() <= FEW_CORES:
+        assert results["torch_threads"] == 1
+
+
+def test_the_default_thread_count_leaves_busy_cores_alone():
+    assert default_torch_threads(cores=2, load=0.0) == 1  # few cores: one thread, idle or not
+    assert default_torch_threads(cores=4, load=3.0) == 1
+    assert default_torch_threads(cores=16, load=0.2) == 16  # an idle machine: every core
+    assert default_torch_threads(cores=16, load=5.6) == 10  # 6 cores busy elsewhere
+    assert default_torch_threads(cores=16, load=40.0) == 1
+    assert torch_threads(3) == 3  # a count the configuration sets is kept

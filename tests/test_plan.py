@@ -195,3 +195,44 @@ def test_keys_added_at_their_neutral_default_leave_the_digest_as_it_was(tmp_path
         assert digest() != today
     finally:
         module.defaults_digest.cache_clear()
+
+
+def test_budgets_passed_by_hand_show_progress_and_experiments_run_quiet(tmp_path, monkeypatch):
+    import shutil
+
+    from recbole_atjt import paths
+    from recbole_atjt.config import ATJTConfig
+    from recbole_atjt.experiments import defaults_digest as module
+    from recbole_atjt.experiments.runner import budget_file, run_cells
+
+    # a user who passes a budget by hand keeps RecBole's progress bars and logs
+    for budget in ("smoke", "cpu", "full"):
+        config = ATJTConfig("DCN", DATASET, [budget_file(budget)]).final_config_dict
+        assert config["show_progress"] is True and config["state"] == "INFO", budget
+    # the experiments set quietness themselves ...
+    calls = []
+
+    def fake(model, dataset, config_files, settings):
+        calls.append(settings)
+        return {"test": {"ndcg@5": 0.1}}
+
+    cell = Cell("DCN", "base", "DCN", {"denoise": "none"})
+    setting = Setting(DATASET, [2020], "smoke", str(tmp_path / "r"), work_dir=str(tmp_path))
+    run_cells("table4", [cell], setting, run_fn=fake)
+    assert calls[0]["show_progress"] is False and calls[0]["state"] == "WARNING"
+    # ... and count them in the budget, as when its file held them: stored runs stay valid
+    copy = tmp_path / "properties"
+    shutil.copytree(paths.PROPERTIES_DIR, copy)
+    monkeypatch.setattr(paths, "PROPERTIES_DIR", copy)
+    try:
+        module.defaults_digest.cache_clear()
+        today = module.defaults_digest("cpu", "DCN", DATASET)
+        budget = copy / "budgets" / "cpu.yaml"
+        budget.write_text(budget.read_text() + "show_progress: False\nstate: WARNING\n")
+        module.defaults_digest.cache_clear()
+        assert module.defaults_digest("cpu", "DCN", DATASET) == today
+        budget.write_text(budget.read_text().replace("state: WARNING", "state: INFO"))
+        module.defaults_digest.cache_clear()
+        assert module.defaults_digest("cpu", "DCN", DATASET) != today
+    finally:
+        module.defaults_digest.cache_clear()

@@ -143,6 +143,10 @@ def test_an_interrupted_search_resumes_and_finishes(tmp_path):
 
     resumed = subprocess.run([*args, "--resume"], cwd=tmp_path, capture_output=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr.decode()[-2000:]
+    # the summary comes last, after every trial's output, and Ray's workers warn of nothing
+    summary = [line.split(":")[0] for line in resumed.stdout.decode().splitlines()[-4:]]
+    assert summary == ["best parameters", "best validation", "test of the best trial", "trials"]
+    assert "pkg_resources" not in resumed.stdout.decode() + resumed.stderr.decode()
     rows = _rows(tmp_path)
     assert sorted(float(r["alpha"]) for r in rows) == [0.5, 2.0]
     assert all(r["status"] == "TERMINATED" for r in rows)

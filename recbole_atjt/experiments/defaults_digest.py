@@ -27,6 +27,11 @@ from recbole_atjt.paths import properties_dir, property_files
 LATER_KEYS = {"interaction_cleaning": "none", "corruption_sampling": "uniform"}
 CLEANING_PREFIX = "cleaning_"  # read only when interaction_cleaning is not none
 
+# What every experiment run gets beside its budget file: no progress bars, warnings only (a
+# budget passed by hand, ``--config_files properties/budgets/cpu.yaml``, keeps RecBole's
+# progress and logs). They count as part of the budget, as when the budget files held them.
+EXPERIMENT_OUTPUT = {"show_progress": False, "state": "WARNING"}
+
 
 def _without_neutral_keys(values: dict | None) -> dict | None:
     if not isinstance(values, dict):
@@ -51,6 +56,7 @@ def defaults_digest(budget: str, model: str, dataset: str) -> str:
         for path in files
         if path.is_file()
     }
+    parsed[f"budgets/{budget}.yaml"] = {**EXPERIMENT_OUTPUT, **parsed[f"budgets/{budget}.yaml"]}
     text = json.dumps(parsed, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 

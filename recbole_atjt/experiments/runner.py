@@ -32,7 +32,11 @@ from typing import Any
 
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.experiments.claims import claim, holder_text
-from recbole_atjt.experiments.defaults_digest import defaults_conflict, defaults_digest
+from recbole_atjt.experiments.defaults_digest import (
+    EXPERIMENT_OUTPUT,
+    defaults_conflict,
+    defaults_digest,
+)
 from recbole_atjt.experiments.design import Cell
 from recbole_atjt.modes import MODE_SPECIFIC_KEYS
 from recbole_atjt.noise import inject
@@ -279,7 +283,13 @@ def run_cells(
         run_dataset, run_path = _dataset_for(
             cell, dataset, setting.data_path, setting.work_dir, seed
         )
-        settings = {**(extra or {}), **cell.overrides, "seed": seed, "run_dir": folders}
+        settings = {
+            **EXPERIMENT_OUTPUT,
+            **(extra or {}),
+            **cell.overrides,
+            "seed": seed,
+            "run_dir": folders,
+        }
         if run_path:
             settings["data_path"] = run_path
         pretrained = None if interrupted else _shared_pretrained(key, finished)

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from recbole_atjt.experiments.defaults_digest import EXPERIMENT_OUTPUT
 from recbole_atjt.experiments.design import BEST_VARIANT, PAPER_ATJT
 from recbole_atjt.experiments.runner import Setting, budget_file, machine
 from recbole_atjt.paths import PROPERTIES_DIR
@@ -96,7 +97,7 @@ def run_searches(setting: Setting, trials: int, cpus_per_trial: float = 1) -> li
                 tune_dir,
                 num_samples=trials,
                 config_file_list=[budget_file(setting.budget)],
-                config_dict=fixed,
+                config_dict={**EXPERIMENT_OUTPUT, **fixed},
                 resume=ray_tune.Tuner.can_restore(os.path.join(tune_dir, EXPERIMENT)),
                 cpus_per_trial=cpus_per_trial,
                 sample_seed=SEARCH_SEED,
