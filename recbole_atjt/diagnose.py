@@ -36,6 +36,7 @@ from recbole_atjt.data.groups import GroupedTrainData
 from recbole_atjt.diagnose_plots import plot_modes, plot_weight_against
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.modes import MODES
+from recbole_atjt.threads import torch_threads
 from recbole_atjt.trainer.denoiser import Denoiser
 from recbole_atjt.trainer.per_sequence_loss import (
     resolve_loss_attribute,
@@ -131,11 +132,16 @@ def find_checkpoint(run_dir: str, which: str, results: dict[str, Any]) -> str:
     elif which == "latest":
         path = os.path.join(run_dir, f"{results.get('model')}-latest.pth")
     else:
-        path = results.get("checkpoint") or ""
-        if not os.path.isfile(path):  # the folder was moved since: look inside it
-            path = os.path.join(run_dir, os.path.basename(path))
+        # inside the folder, where the run wrote it (the folder may have been moved or copied)
+        path = os.path.join(run_dir, os.path.basename(results.get("checkpoint") or ""))
     if not os.path.isfile(path):
         raise ATJTError(f"--checkpoint: no checkpoint file {path}; allowed: best, latest or a path")
+    if os.path.realpath(os.path.dirname(os.path.abspath(path))) != os.path.realpath(run_dir):
+        # the page goes into run_dir, beside that run's results.json
+        raise ATJTError(
+            f"--checkpoint: got {which!r}, a file outside the run folder {run_dir}; allowed: "
+            "best, latest or a .pth file of that run (in its folder)"
+        )
     return path
 
 
@@ -158,8 +164,7 @@ def load_run(run_dir: str, which: str = "best") -> LoadedRun:
         )
     if torch.device(config["device"]).type == "cuda" and not torch.cuda.is_available():
         config["device"] = torch.device("cpu")
-    if config["torch_threads"]:
-        torch.set_num_threads(config["torch_threads"])
+    torch.set_num_threads(torch_threads(config["torch_threads"]))
     _, train_data, _, _, model = data_and_model(config)
     model.load_state_dict(checkpoint["state_dict"])
     model.load_other_parameter(checkpoint.get("other_parameter"))

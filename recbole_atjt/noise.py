@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recbole_atjt.data.checks import field_names
+from recbole_atjt.data.checks import check_interaction_file, field_names
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.paths import SOURCE_SUFFIX, dataset_source, properties_dataset
 
@@ -252,7 +252,9 @@ def _write(path: str, header: Sequence[str], rows) -> None:
         writer.writerows(rows)
 
 
-def _check_arguments(mode: str, item_sampling: str, ratio: float, delete_ratio) -> None:
+def _check_arguments(mode: str, item_sampling: str, ratio: float, delete_ratio, seed) -> None:
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ATJTError(f"--seed: got {seed!r}; allowed: an integer >= 0")
     if mode not in MODES:
         raise ATJTError(f"--mode: got {mode!r}; allowed: one of {', '.join(MODES)}")
     if item_sampling not in ITEM_SAMPLINGS:
@@ -300,6 +302,38 @@ def _check_target(target: str, name: str, source: str) -> None:
         )
 
 
+def _check_out_path(out_path: str, source: str) -> None:
+    """Refuse an output folder that is a file, or the source dataset's folder (or inside it:
+    the copy would become part of the dataset it was made from)."""
+    existing = os.path.abspath(out_path)
+    while not os.path.lexists(existing):  # the deepest part of the path that exists
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ATJTError(f"--out_path: got {out_path!r}; allowed: a folder ({existing} is a file)")
+    inside = os.path.join(os.path.realpath(existing), os.path.relpath(out_path, existing))
+    source = os.path.realpath(source)
+    if os.path.commonpath([os.path.normpath(inside), source]) == source:
+        raise ATJTError(
+            f"--out_path: got {out_path!r}; allowed: a folder outside the source dataset's "
+            f"folder {source}"
+        )
+
+
+def _check_injectable(mode: str, ratio: float, training: int, dataset: str, path: str) -> None:
+    """Refuse a dataset without training interactions, or a ratio that injects nothing."""
+    if training == 0:
+        raise ATJTError(
+            f"--dataset: got {dataset!r}; allowed: a dataset where some user has three "
+            f"interactions or more ({path} has no training interaction: each user's last two "
+            "are the validation and test targets)"
+        )
+    if mode != "steam" and round(ratio * training) == 0:
+        raise ATJTError(
+            f"--ratio: got {ratio}; allowed: a number in (0, 1) that injects at least one of "
+            f"the {training} training interactions (round(ratio * {training}) is 0)"
+        )
+
+
 def _first_missing(folder: str) -> str | None:
     """The outermost folder of ``folder``'s path that does not exist yet (None: all do)."""
     missing = None
@@ -329,7 +363,7 @@ def inject(
     ``data_path`` None: a dataset that ships with the install, copied under ``out_path``
     (default: the current directory). Every argument is checked before anything is
     written, and a write that fails leaves nothing behind."""
-    _check_arguments(mode, item_sampling, ratio, delete_ratio)
+    _check_arguments(mode, item_sampling, ratio, delete_ratio, seed)
     if not data_path:
         out_path = out_path or os.getcwd()
     data_path = dataset_source(dataset, data_path)
@@ -352,11 +386,17 @@ def inject(
         tag += "-pop"
     name = name or f"{dataset}-{tag}"
     target = os.path.join(out_path or data_path, name)
+    if out_path:
+        _check_out_path(out_path, source)
     _check_target(target, name, source)
 
+    check_interaction_file(
+        inter_path, "\t", dict.fromkeys((user_field, item_field, time_field), "")
+    )
     header, rows = _read_inter(inter_path)
     u, i, t = (_column(header, c, inter_path) for c in (user_field, item_field, time_field))
     interactions, training = len(rows), _training_count(rows, u)
+    _check_injectable(mode, ratio, training, dataset, inter_path)
     rng = np.random.default_rng(seed)
     deleted: list = []
     if mode == "replace":

@@ -29,6 +29,14 @@ METRIC_COLUMNS = (
 
 def make_run_dir(config: Any) -> str:
     """Create a fresh folder for this run (never reuses one: parallel runs are safe)."""
+    existing = os.path.abspath(config["run_dir"])
+    while not os.path.lexists(existing):  # the deepest part of the path that exists
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ATJTError(
+            f"config key 'run_dir': got {config['run_dir']!r}; allowed: a folder path "
+            f"({existing} is a file)"
+        )
     stamp = time.strftime("%Y%m%d-%H%M%S")
     stem = f"{config['model']}-{config['dataset']}-{config['denoise']}-{stamp}"
     base = os.path.join(config["run_dir"], stem)

@@ -194,9 +194,36 @@ RECBOLE_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
+def computed_metrics(config: Mapping[str, Any]) -> list[str]:
+    """The names of the metrics an evaluation reports (``ndcg@5``, ``gauc``, ...): each of
+    ``metrics`` at every ``topk`` cutoff, but for those without one (GAUC, AUC, the losses)."""
+    from recbole.evaluator.base_metric import LossMetric
+    from recbole.evaluator.register import metrics_dict
+
+    cutoffs = config.get("topk") or []
+    cutoffs = cutoffs if isinstance(cutoffs, list) else [cutoffs]
+    names = []
+    for metric in config.get("metrics") or []:
+        name = str(metric).lower()
+        kind = metrics_dict.get(name)
+        if name == "gauc" or (isinstance(kind, type) and issubclass(kind, LossMetric)):
+            names.append(name)
+        else:
+            names += [f"{name}@{k}" for k in cutoffs]
+    return names
+
+
 def validate_recbole_keys(config: Mapping[str, Any]) -> None:
     """Raise :class:`ATJTError` for a RecBole key a run cannot work with."""
     _check_rules(config, RECBOLE_RULES, required=False)
+    # RecBole looks the validation metric up only after the first epoch has trained
+    computed = computed_metrics(config)
+    chosen = config.get("valid_metric")
+    if chosen is not None and computed and str(chosen).lower() not in computed:
+        raise ATJTError(
+            f"config key 'valid_metric': got {chosen!r}; allowed: one of the metrics the "
+            f"evaluation computes (metrics at topk): {computed}"
+        )
 
 
 # Base-model settings RecBole accepts but then fails on deep inside the model.

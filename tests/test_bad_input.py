@@ -174,3 +174,119 @@ def test_dynamic_negatives_are_refused_up_front_in_recognizer_modes(denoise):
         "DIN", "atjt-synth", config_dict={"denoise": "none", "train_neg_sample_args": negatives}
     )
     assert config["train_neg_sample_args"]["dynamic"] is True  # base RecBole runs keep them
+
+
+def _dataset(folder, name: str, rows) -> None:
+    """An atomic dataset ``folder/name/name.inter`` of (user, item, time) rows."""
+    (folder / name).mkdir()
+    lines = [HEADER, *(f"{u}\t{i}\t{t}" for u, i, t in rows)]
+    (folder / name / f"{name}.inter").write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    "per_user,model,empty",
+    [
+        (1, "SASRec", "training"),  # no instance at all: RecBole failed inside torch
+        (2, "SASRec", "validation"),  # trained, then exited 0 with empty metrics
+        (3, "SASRec", "validation"),  # trained, scored the test set, never validated
+        (2, "BPR", "validation"),  # a general model: every interaction is an instance
+    ],
+)
+def test_a_split_that_leaves_a_set_empty_is_refused_before_training(
+    tmp_path, per_user, model, empty
+):
+    _dataset(
+        tmp_path, "few", [(u, (u + k) % 30 + 1, k) for u in range(1, 40) for k in range(per_user)]
+    )
+    settings = {**TINY, "data_path": str(tmp_path), "run_dir": str(tmp_path / "runs")}
+    if model == "BPR":
+        settings["denoise"] = "none"
+    with pytest.raises(ATJTError) as err:
+        run(model, "few", config_dict=settings)
+    message = str(err.value)
+    assert message.startswith("dataset 'few': eval_args split {'LS': 'valid_and_test'}")
+    assert f"leaves the {empty} set empty" in message and "allowed: " in message
+    assert "\n" not in message and list((tmp_path / "runs").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "rows,expected",
+    [
+        ([(u, 1, k) for u in range(1, 20) for k in range(5)], "1 item; allowed: "),
+        ([(u, k + 1, k) for u in range(1, 20) for k in range(10)], "all 10 items"),
+    ],
+    ids=["one item", "a user with every item"],
+)
+def test_a_dataset_without_negatives_to_sample_is_refused_instead_of_hanging(
+    tmp_path, rows, expected
+):
+    _dataset(tmp_path, "narrow", rows)
+    args = [
+        sys.executable,
+        MAIN_SCRIPT,
+        "--dataset=narrow",
+        f"--data_path={tmp_path}",
+        f"--run_dir={tmp_path / 'runs'}",
+        "--epochs=1",
+        "--state=ERROR",  # no log lines on stderr
+    ]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120)  # it hung
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("error: ATJTError: dataset 'narrow': ")
+    assert expected in done.stderr and "allowed: " in done.stderr
+    assert list((tmp_path / "runs").iterdir()) == []  # no run folder
+
+
+def test_a_validation_metric_the_evaluation_does_not_compute_is_refused_up_front(tmp_path):
+    for value in ("mrr@5", "ndcg@20"):  # RecBole failed on it after the first epoch
+        with pytest.raises(ATJTError) as err:
+            run(
+                "SASRec",
+                "atjt-synth",
+                config_dict={**TINY, "valid_metric": value, "run_dir": str(tmp_path)},
+            )
+        assert str(err.value).startswith(f"config key 'valid_metric': got '{value}'; allowed: ")
+        assert "'ndcg@5'" in str(err.value) and "'gauc'" in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+    ATJTConfig("SASRec", "atjt-synth", config_dict={"valid_metric": "GAUC"})  # computed
+    ATJTConfig("SASRec", "atjt-synth", config_dict={"topk": [20], "valid_metric": "Hit@20"})
+
+
+@pytest.mark.parametrize(
+    "noise,expected",
+    [
+        ("user_id:token\titem_id:token\n1\t2\n", "header needs user_id, item_id and is_noise"),
+        (f"{HEADER}\tis_noise:float\n1\t251\t1\t0.0\n1\t191\n", "line 3: 2 fields"),
+        (f"{HEADER}\tis_noise:float\n1\t251\t1\tyes\n", "line 2: 'yes' in column is_noise"),
+    ],
+)
+@pytest.mark.parametrize("denoise", ["atjt", "oracle"])
+def test_a_malformed_ground_truth_file_stops_the_run_before_training(
+    tmp_path, noise, expected, denoise
+):
+    (tmp_path / "gt").mkdir()
+    shutil.copyfile(BUNDLED_DATA_DIR / "atjt-synth" / "atjt-synth.inter", tmp_path / "gt/gt.inter")
+    (tmp_path / "gt" / "gt.noise").write_text(noise)
+    settings = {
+        **TINY,
+        "denoise": denoise,
+        "data_path": str(tmp_path),
+        "run_dir": str(tmp_path / "runs"),
+    }
+    with pytest.raises(ATJTError) as err:  # it was read after training, leaving the run folder
+        run("SASRec", "gt", config_dict=settings)
+    assert str(err.value).startswith(str(tmp_path / "gt" / "gt.noise"))
+    assert expected in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_run_folder_path_through_a_file_is_refused_naming_run_dir(tmp_path):
+    (tmp_path / "afile").write_text("")
+    for run_dir in (tmp_path / "afile", tmp_path / "afile" / "deeper"):
+        with pytest.raises(ATJTError) as err:
+            run("SASRec", "atjt-synth", config_dict={**TINY, "run_dir": str(run_dir)})
+        assert str(err.value) == (
+            f"config key 'run_dir': got {str(run_dir)!r}; allowed: a folder path "
+            f"({tmp_path / 'afile'} is a file)"
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]

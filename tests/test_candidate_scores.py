@@ -108,7 +108,8 @@ def test_cached_rows_are_recbole_rows(tiny):
 
 def test_item_metrics_keep_recbole_matrix(tiny):
     # ShannonEntropy reads the recommended item ids ("rec.items")
-    config, _, valid, _, net = tiny("DCN", denoise="none", metrics=["Hit", "ShannonEntropy"])
+    metrics = {"metrics": ["Hit", "ShannonEntropy"], "valid_metric": "Hit@5"}
+    config, _, valid, _, net = tiny("DCN", denoise="none", **metrics)
     got = ATJTTrainer(config, net).evaluate(valid, load_best_model=False)
     want = Trainer(config, net).evaluate(valid, load_best_model=False)
     assert got == want and got["shannonentropy@5"] > 0

@@ -12,7 +12,9 @@ ITEM_METRICS = ["ItemCoverage", "AveragePopularity", "GiniIndex", "TailPercentag
 
 def test_item_count_metrics_by_hand(tmp_path):
     metrics = ["ItemCoverage", "AveragePopularity"]
-    config = tiny_config("SASRec", tmp_path, metrics=metrics, topk=[2])
+    config = tiny_config(
+        "SASRec", tmp_path, metrics=metrics, topk=[2], valid_metric="ItemCoverage@2"
+    )
     collector = Collector(config)
     collector.data_struct.set("data.num_items", 5)
     collector.data_struct.set("data.count_items", Counter({1: 4, 2: 2, 3: 1}))

@@ -71,7 +71,8 @@ def test_negative_sampling_follows_model_and_loss():
 
 
 def test_user_values_override_ours_and_modes_are_normalised():
-    c = ATJTConfig("SASRec", "ml-100k", config_dict={"denoise": "DNR", "metrics": ["Hit"]})
+    metrics = {"metrics": ["Hit"], "valid_metric": "Hit@5"}  # a metric it computes
+    c = ATJTConfig("SASRec", "ml-100k", config_dict={"denoise": "DNR", **metrics})
     assert c["denoise"] == "dnr" and c["metrics"] == ["Hit"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -145,3 +146,19 @@ def test_binned_means_keep_one_bin_per_value_when_one_value_dominates():
     rows = binned_means(x, x, n_bins=10)
     assert [r["lo"] for r in rows] == [*range(1, 13), 20]
     assert rows[-1]["n"] == 88 and rows[-1]["mean"] == 20
+
+
+def test_a_checkpoint_outside_the_run_folder_is_refused(tmp_path, capsys):
+    settings = {**TINY, "denoise": "atjt", "run_dir": str(tmp_path / "runs")}
+    results = run("SASRec", DATASET, config_dict=settings)
+    elsewhere = tmp_path / "other.pth"  # e.g. another run's: its page would land here
+    shutil.copyfile(results["checkpoint"], elsewhere)
+    before = sorted(os.listdir(results["run_dir"]))
+    capsys.readouterr()
+    assert main([results["run_dir"], f"--checkpoint={elsewhere}"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(
+        f"error: ATJTError: --checkpoint: got '{elsewhere}'"
+    )
+    assert "allowed: best, latest or a .pth file of that run" in err
+    assert sorted(os.listdir(results["run_dir"])) == before  # no page, no PNG

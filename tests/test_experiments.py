@@ -283,3 +283,35 @@ def test_a_pages_links_are_rebased_for_the_leaderboard():
     assert rebased_links(text, "robustness") == (
         "[tuned](tuning/x.md), ![plot](robustness/x.png), [site](https://e.org/a), [top](#t)"
     )
+
+
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (["table4", "--seeds", "0"], "error: --seeds: got 0; allowed: an integer >= 1"),
+        (["table2", "--models", "Foo"], "error: --models: got 'Foo'; allowed: models of table2"),
+        (["robustness", "--models", "WideDeep"], "error: --models: got 'WideDeep'; allowed: "),
+        (["table4", "--models", "DCN"], "error: --models: table4 runs its own models; allowed"),
+        (["tuning", "--trials", "0"], "error: --trials: got 0; allowed: an integer >= 1"),
+        (["table4", "--datasets", "nowhere"], "error: --datasets: --data_path: got none"),
+        (["fig4", "--datasets", "nowhere", "--data_path", "."], "error: --datasets: got 'nowhere'"),
+    ],
+)
+def test_arguments_an_experiment_cannot_honour_stop_it_before_anything_is_written(
+    tmp_path, argv, expected
+):
+    out, work = tmp_path / "out", tmp_path / "work"
+    args = [*argv, "--out", str(out), "--work_dir", str(work), "--budget", "smoke"]
+    with pytest.raises(SystemExit) as refused:
+        main(args)
+    assert str(refused.value).startswith(expected) and "\n" not in str(refused.value)
+    assert "allowed: " in str(refused.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_plan_writes_nothing(tmp_path, capsys):
+    out, work = tmp_path / "out", tmp_path / "work"
+    where = ["--out", str(out), "--work_dir", str(work), "--budget", "smoke", "--seeds", "1"]
+    assert main(["cleaning", "--models", "DCN", "--plan", *where]) == 0
+    assert "DCN" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []

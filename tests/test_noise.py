@@ -13,6 +13,8 @@ from recbole_atjt.errors import ATJTError
 from recbole_atjt.noise import inject
 from recbole_atjt.paths import BUNDLED_DATA_DIR
 
+HEADER = "user_id:token\titem_id:token\ttimestamp:float"
+
 
 def _read(path):
     with open(path, newline="") as f:
@@ -483,3 +485,54 @@ def test_a_failed_write_leaves_nothing_behind(toy, monkeypatch, capsys):
     assert sorted(p.name for p in toy.iterdir()) == ["toy", "toy-noise10"]  # no staging left
     # the copy written before is the same
     assert {p.name: p.read_bytes() for p in (toy / "toy-noise10").iterdir()} == kept
+
+
+def test_inputs_the_injection_cannot_honour_are_refused_and_write_nothing(toy, capsys):
+    from recbole_atjt.noise import main
+
+    (toy / "few").mkdir()  # every user has two interactions: the validation and test targets
+    rows = [f"{u}\t{u % 7 + k + 1}\t{k}" for u in range(1, 30) for k in range(2)]
+    (toy / "few" / "few.inter").write_text("\n".join([HEADER, *rows]) + "\n")
+    (toy / "short").mkdir()
+    (toy / "short" / "short.inter").write_text(f"{HEADER}\n1\t2\t3\n1\t3\n")
+    base = ["inject", f"--data_path={toy}", "--dataset=toy"]
+    inter = toy / "toy" / "toy.inter"
+    cases = {
+        "--seed: got -1; allowed: an integer >= 0": [*base, "--ratio=0.1", "--seed=-1"],
+        "--ratio: got 1e-05; allowed: a number in (0, 1) that injects at least one of the 7780": [
+            *base,
+            "--ratio=0.00001",
+        ],
+        "--dataset: got 'few'; allowed: a dataset where some user has three": [
+            *base[:2],
+            "--dataset=few",
+            "--ratio=0.1",
+        ],
+        f"--out_path: got '{toy / 'toy'}'; allowed: a folder outside the source": [
+            *base,
+            "--ratio=0.1",
+            f"--out_path={toy / 'toy'}",
+        ],
+        f"--out_path: got '{toy / 'toy' / 'sub'}'; allowed: a folder outside the source": [
+            *base,
+            "--ratio=0.1",
+            f"--out_path={toy / 'toy' / 'sub'}",
+        ],
+        f"--out_path: got '{inter}'; allowed: a folder ({inter} is a file)": [
+            *base,
+            "--ratio=0.1",
+            f"--out_path={inter}",
+        ],
+        f"{toy / 'short' / 'short.inter'}, line 3: 2 fields; allowed: 3": [
+            *base[:2],
+            "--dataset=short",
+            "--ratio=0.5",
+        ],
+    }
+    before = sorted(p.relative_to(toy) for p in toy.rglob("*"))
+    for start, argv in cases.items():
+        assert main(argv) == 1, start
+        printed = capsys.readouterr()
+        assert printed.out == "" and printed.err.startswith(f"error: {start}"), printed.err
+        assert printed.err.count("\n") == 1 and "; allowed: " in printed.err
+        assert sorted(p.relative_to(toy) for p in toy.rglob("*")) == before, start

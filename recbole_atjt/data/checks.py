@@ -53,21 +53,26 @@ def check_interactions(config) -> None:
     path = os.path.join(folder, f"{dataset}.inter")
     if not os.path.isfile(path):
         raise ATJTError(f"{path} does not exist; allowed: a RecBole atomic .inter file")
-    separator = config["field_separator"] or "\t"
+    wanted = {
+        config[key]: f" (config key '{key}')"
+        for key in ("USER_ID_FIELD", "ITEM_ID_FIELD", "TIME_FIELD")
+    }
+    check_interaction_file(path, config["field_separator"] or "\t", wanted)
+
+
+def check_interaction_file(path: str, separator: str, wanted: dict[str, str]) -> None:
+    """Raise :class:`ATJTError` for the first problem of the atomic interaction file at
+    ``path``; ``wanted`` maps each column it must have to what names it (``" (config key
+    'TIME_FIELD')"``, or "")."""
     with open(path, encoding="utf-8") as f:
         first = f.readline()
         if not first.strip():
             raise ATJTError(f"{path} is empty; allowed: a header line and interactions")
         columns = _header(path, first, separator)
         names = [n for n, _ in columns]
-        wanted = (config["USER_ID_FIELD"], config["ITEM_ID_FIELD"], config["TIME_FIELD"])
-        for key, field in zip(
-            ("USER_ID_FIELD", "ITEM_ID_FIELD", "TIME_FIELD"), wanted, strict=True
-        ):
+        for field, named_by in wanted.items():
             if field not in names:
-                raise ATJTError(
-                    f"{path}, line 1: no column '{field}' (config key '{key}'); columns: {names}"
-                )
+                raise ATJTError(f"{path}, line 1: no column '{field}'{named_by}; columns: {names}")
         floats = [n for n, (_, kind) in enumerate(columns) if kind == "float"]
         rows = 0
         for number, line in enumerate(f, start=2):

@@ -17,6 +17,7 @@ import torch
 
 from recbole_atjt.data.checks import field_names
 from recbole_atjt.errors import ATJTError
+from recbole_atjt.modes import mode
 
 GROUND_TRUTH_SUFFIX = ".noise"
 
@@ -26,17 +27,47 @@ def ground_truth_path(config) -> str:
 
 
 def load_ground_truth(path: str, user_field: str, item_field: str) -> set[tuple[str, str]]:
-    """The (user token, item token) pairs marked ``is_noise`` = 1 in a ground-truth file."""
+    """The (user token, item token) pairs marked ``is_noise`` = 1 in a ground-truth file;
+    a malformed file is refused in one line naming the file and line."""
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.reader(f, delimiter="\t")
-        header = field_names(next(reader))
+        header = field_names(next(reader, []))
         try:
             u, i, flag = (header.index(n) for n in (user_field, item_field, "is_noise"))
         except ValueError:
             raise ATJTError(
                 f"{path}: header needs {user_field}, {item_field} and is_noise columns"
             ) from None
-        return {(row[u], row[i]) for row in reader if row and float(row[flag]) > 0}
+        pairs = set()
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise ATJTError(
+                    f"{path}, line {reader.line_num}: {len(row)} fields; allowed: "
+                    f"{len(header)} separated by '\\t'"
+                )
+            try:
+                noisy = float(row[flag]) > 0
+            except ValueError:
+                raise ATJTError(
+                    f"{path}, line {reader.line_num}: '{row[flag]}' in column is_noise; "
+                    "allowed: a number (1 injected, 0 not)"
+                ) from None
+            if noisy:
+                pairs.add((row[u], row[i]))
+        return pairs
+
+
+def check_ground_truth(config) -> None:
+    """Read the dataset's ground-truth file now, when the run will read it (the detection
+    report at the end of a run with recognizers, oracle weights, interaction cleaning), so
+    that a malformed one stops the run before training."""
+    path = ground_truth_path(config)
+    chosen = mode(config["denoise"])
+    reads = chosen.uses_recognizers or chosen.loss_weights == "oracle"
+    if os.path.isfile(path) and (reads or config["interaction_cleaning"] != "none"):
+        load_ground_truth(path, config["USER_ID_FIELD"], config["ITEM_ID_FIELD"])
 
 
 def required_ground_truth(config, key: str, value: str) -> str:

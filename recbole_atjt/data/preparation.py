@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
 from recbole.data import create_dataset, create_samplers, data_preparation
 from recbole.data.dataloader import NegSampleEvalDataLoader
+from recbole.data.dataset import SequentialDataset
 from recbole.utils import ModelType
 
 from recbole_atjt.cleaning.interactions import LEAVE_OUT
 from recbole_atjt.cleaning.run import cleaned
 from recbole_atjt.data.checks import check_interactions
 from recbole_atjt.data.fixed_candidates import FixedCandidateEvalDataLoader
-from recbole_atjt.data.ground_truth import required_ground_truth
+from recbole_atjt.data.ground_truth import check_ground_truth, required_ground_truth
 from recbole_atjt.data.history_feature import HistoryFeatureDataset
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.model.support import check_model_support
@@ -33,11 +35,12 @@ def prepare_data(config, show_progress: bool = False):
     report as ``dataset.cleaning`` (None without cleaning).
     """
     dataset = _load(config)
+    _check_items(config, dataset)
     report, uncleaned = None, None
     if config["interaction_cleaning"] != "none":
         uncleaned = dataset
         dataset, report = cleaned(config, _load(config), show_progress)
-    train_data, valid_data, test_data = data_preparation(config, dataset)
+    train_data, valid_data, test_data = _split(config, dataset)
     if config["fixed_eval_candidates"]:
         negatives = _candidates_of(config, uncleaned) if uncleaned is not None else {}
         valid_data, test_data = (
@@ -74,6 +77,7 @@ def check_inputs(config) -> None:
     check_model_support(config)
     check_interactions(config)
     check_cleaning(config)
+    check_ground_truth(config)
 
 
 def check_model_type(config) -> None:
@@ -123,3 +127,93 @@ def _check_groups(config, train_data) -> None:
             f"config key 'atjt_groups': got {config['atjt_groups']}; allowed: an integer "
             f"from 2 to the number of training users ({n_users})"
         )
+
+
+def _samples_negatives(config) -> bool:
+    """Whether training or evaluation draws negative items."""
+    return any(
+        (config[f"{phase}_neg_sample_args"] or {}).get("distribution") not in (None, "none")
+        and (config[f"{phase}_neg_sample_args"] or {}).get("sample_num") not in (None, "none", 0)
+        for phase in ("train", "valid", "test")
+    )
+
+
+def _check_items(config, dataset) -> None:
+    """Refuse a dataset of one item (nothing to rank it against), and, where negatives are
+    sampled, one where a user has every item (RecBole's sampler would draw forever)."""
+    n_items = dataset.item_num - 1  # id 0 is padding
+    if n_items < 2:
+        raise ATJTError(
+            f"dataset '{config['dataset']}': {n_items} item; allowed: a dataset of at least 2 "
+            "items (recommending ranks items against each other)"
+        )
+    if not _samples_negatives(config):
+        return
+    users = np.asarray(dataset.inter_feat[dataset.uid_field], dtype=np.int64)
+    items = np.asarray(dataset.inter_feat[dataset.iid_field], dtype=np.int64)
+    pairs = np.unique(users * dataset.item_num + items)
+    full = np.flatnonzero(np.bincount(pairs // dataset.item_num) >= n_items)
+    if len(full):
+        user = dataset.id2token(dataset.uid_field, int(full[0]))
+        raise ATJTError(
+            f"dataset '{config['dataset']}': user {user} has interacted with all {n_items} "
+            "items, so no negative item is left to sample; allowed: a dataset where every "
+            "user leaves some item unseen (or no sampled negatives: eval_args mode full, "
+            "loss_type CE)"
+        )
+
+
+PARTS = ("training", "validation", "test")
+
+
+def _required_parts(split: dict) -> tuple[bool, bool, bool]:
+    """Which of (training, validation, test) the ``eval_args`` split is meant to fill."""
+    if split.get("LS") == "valid_only":
+        return True, True, False
+    if split.get("LS") == "test_only":
+        return True, False, True
+    ratios = split.get("RS") or split.get("TS")
+    if isinstance(ratios, list) and len(ratios) == 3:
+        return True, ratios[1] > 0, ratios[2] > 0
+    return True, True, True
+
+
+def check_split(config, parts) -> None:
+    """Refuse a split that leaves the training, validation or test set empty: an empty
+    training set fails deep inside torch, an empty validation or test set trains a model
+    nobody selects or scores."""
+    sizes = [len(part) for part in parts]
+    split = config["eval_args"]["split"]
+    for name, size, required in zip(PARTS, sizes, _required_parts(split), strict=False):
+        if not required or size:
+            continue
+        hint = ""
+        if "LS" in split:
+            # the targets left out per user, one to train on, and for sequential instances
+            # (every interaction but the user's first) the first
+            needed = (2 if split["LS"] == "valid_and_test" else 1) + 1
+            needed += isinstance(parts[0], SequentialDataset)
+            hint = f": this leave-one-out split needs a user with {needed} or more"
+        raise ATJTError(
+            f"dataset '{config['dataset']}': eval_args split {split} leaves the {name} set "
+            f"empty (training, validation, test: {', '.join(map(str, sizes))}); allowed: a "
+            f"dataset whose users have interactions enough for each{hint}"
+        )
+
+
+def _split(config, dataset):
+    """RecBole's ``data_preparation``, refusing a split that leaves a set empty before any
+    loader is built over it (:func:`check_split`)."""
+    build = dataset.build
+
+    def checked_build():
+        del dataset.build  # before the split copies the dataset: no part keeps this wrapper
+        parts = build()
+        check_split(config, parts)
+        return parts
+
+    dataset.build = checked_build
+    try:
+        return data_preparation(config, dataset)
+    finally:
+        vars(dataset).pop("build", None)  # not called: RecBole loaded saved dataloaders

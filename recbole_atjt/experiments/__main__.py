@@ -19,6 +19,7 @@ import argparse
 import os
 import sys
 
+from recbole_atjt.errors import ATJTError
 from recbole_atjt.experiments.design import (
     DIAGNOSIS_MODELS,
     DIAGNOSIS_ROWS,
@@ -33,6 +34,7 @@ from recbole_atjt.experiments.leaderboard import write_leaderboard
 from recbole_atjt.experiments.plan import plan_lines
 from recbole_atjt.experiments.report import write_page
 from recbole_atjt.experiments.runner import Setting, budget_file, run_cells
+from recbole_atjt.paths import dataset_source
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.name == "leaderboard":
         print(f"wrote {write_leaderboard(args.out)}")
         return 0
+    _check_arguments(args)
     seeds = [2020 + s for s in range(args.seeds)]
     budget_file(args.budget)  # an unknown budget stops here, naming the ones there are
     if args.name == "diagnosis":
@@ -119,6 +122,53 @@ def main(argv: list[str] | None = None) -> int:
 
 CLEANING = ("cleaning-screening", "cleaning")
 STAGED = ("diagnosis", "tuning", *CLEANING)
+
+
+def _experiment_models(name: str) -> tuple[str, ...]:
+    """The models experiment ``name`` trains, of which ``--models`` picks some (none: the
+    experiment takes no --models)."""
+    from recbole_atjt.experiments import cleaning
+
+    return {
+        "table2": PAPER_MODELS,
+        "robustness": ROBUSTNESS_MODELS,
+        "diagnosis": DIAGNOSIS_MODELS,
+        "cleaning-screening": cleaning.SCREENING_MODELS,
+        "cleaning": cleaning.MODELS,
+    }.get(name, ())
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Refuse, before anything is written or trained, what the command cannot honour."""
+    if args.seeds < 1:
+        raise SystemExit(f"error: --seeds: got {args.seeds}; allowed: an integer >= 1")
+    if args.name == "tuning" and args.trials < 1:
+        raise SystemExit(f"error: --trials: got {args.trials}; allowed: an integer >= 1")
+    models = _experiment_models(args.name)
+    if args.models and not models:
+        raise SystemExit(
+            f"error: --models: {args.name} runs its own models; allowed: --models with "
+            "table2, robustness, diagnosis, cleaning-screening or cleaning only"
+        )
+    for model in args.models or ():
+        if model not in models:
+            raise SystemExit(
+                f"error: --models: got {model!r}; allowed: models of {args.name}: "
+                f"{' '.join(models)}"
+            )
+    if args.plan or args.stored_only:
+        return  # they read stored runs only, not the datasets
+    for dataset in args.datasets:
+        try:
+            folder = dataset_source(dataset, args.data_path)
+        except ATJTError as exc:
+            raise SystemExit(f"error: --datasets: {exc}") from None
+        inter = os.path.join(folder, dataset, f"{dataset}.inter")
+        if dataset != "ml-100k" and not os.path.isfile(inter):  # ml-100k: RecBole's copy
+            raise SystemExit(
+                f"error: --datasets: got {dataset!r}; allowed: a dataset of --data_path "
+                f"{folder} (no interaction file {inter})"
+            )
 
 
 def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
@@ -152,7 +202,8 @@ def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
             screening_page = f"../cleaning-screening/{cleaning.SCREENING_DATASET}.md"
             write_cleaning_page(page, cells, results, setting, chosen, screening_page)
         print(f"wrote {page}")
-    write_leaderboard(args.out)
+    if not args.plan:  # a plan writes nothing
+        write_leaderboard(args.out)
     return 0
 
 
