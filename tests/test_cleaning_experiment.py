@@ -84,6 +84,10 @@ def test_screening_chooses_on_validation_and_the_page_measures_against_the_ceili
         )
         if gap > 0:
             assert f"{(method - base) / gap:+.2f} of " in line
+        # a noisy insert row that the noise did not lower has no gap to recover: named apart
+        if row == "DCN 20% insert":
+            assert (row in summary["noisy_rows_without_a_gap"]) == (gap <= 0)
+            assert (row in summary["recovered_share_of_the_ceiling"]) == (gap > 0)
     # what cleaning removed, with the ground truth
     assert "| DCN 20% replace | oracle cleaning | 0.2" in page
     assert "AUC of rarity alone" in page
