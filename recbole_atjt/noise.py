@@ -47,7 +47,12 @@ import numpy as np
 
 from recbole_atjt.data.checks import check_interaction_file, field_names
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.paths import SOURCE_SUFFIX, dataset_source, properties_dataset
+from recbole_atjt.paths import (
+    SOURCE_SUFFIX,
+    dataset_source,
+    existing_ancestor,
+    properties_dataset,
+)
 
 MODES = ("replace", "insert", "steam")
 ITEM_SAMPLINGS = ("uniform", "popularity")
@@ -305,9 +310,7 @@ def _check_target(target: str, name: str, source: str) -> None:
 def _check_out_path(out_path: str, source: str) -> None:
     """Refuse an output folder that is a file, or the source dataset's folder (or inside it:
     the copy would become part of the dataset it was made from)."""
-    existing = os.path.abspath(out_path)
-    while not os.path.lexists(existing):  # the deepest part of the path that exists
-        existing = os.path.dirname(existing)
+    existing = existing_ancestor(out_path)
     if not os.path.isdir(existing):
         raise ATJTError(f"--out_path: got {out_path!r}; allowed: a folder ({existing} is a file)")
     inside = os.path.join(os.path.realpath(existing), os.path.relpath(out_path, existing))

@@ -9,6 +9,7 @@ there); the wheel carries copies of both.
 """
 
 import importlib.util
+import os
 from pathlib import Path
 
 from recbole_atjt.errors import ATJTError
@@ -87,3 +88,12 @@ def property_files(model: str, dataset: str) -> list[Path]:
         root / "model" / f"{model}.yaml",
         root / "dataset" / f"{dataset}.yaml",
     ]
+
+
+def existing_ancestor(path: str) -> str:
+    """The deepest part of ``path`` (made absolute) that exists: ``path`` itself if it
+    does; a file there means no folder can be made at ``path``."""
+    existing = os.path.abspath(path)
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    return existing

@@ -16,7 +16,7 @@ import numpy as np
 import yaml
 
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.paths import PACKAGE_DIR
+from recbole_atjt.paths import PACKAGE_DIR, existing_ancestor
 
 METRIC_COLUMNS = (
     ("gauc", "AUC"),
@@ -29,9 +29,7 @@ METRIC_COLUMNS = (
 
 def make_run_dir(config: Any) -> str:
     """Create a fresh folder for this run (never reuses one: parallel runs are safe)."""
-    existing = os.path.abspath(config["run_dir"])
-    while not os.path.lexists(existing):  # the deepest part of the path that exists
-        existing = os.path.dirname(existing)
+    existing = existing_ancestor(config["run_dir"])
     if not os.path.isdir(existing):
         raise ATJTError(
             f"config key 'run_dir': got {config['run_dir']!r}; allowed: a folder path "
