@@ -434,13 +434,7 @@ def test_bad_input_stops_with_one_line_and_writes_nothing(toy, capsys):
         "--name: got 'taken'": [*base[:3], "--ratio=0.1", f"--out_path={toy}", "--name=taken"],
         "--name: got 'toy'": [*base[:3], "--ratio=0.1", "--name=toy"],  # the source itself
     }
-    before = sorted(p.relative_to(toy) for p in toy.rglob("*"))
-    for start, argv in cases.items():
-        assert main(argv) == 1, start
-        printed = capsys.readouterr()
-        assert printed.out == "" and printed.err.startswith(f"error: {start}"), printed.err
-        assert printed.err.count("\n") == 1 and "; allowed: " in printed.err
-        assert sorted(p.relative_to(toy) for p in toy.rglob("*")) == before, start
+    before = _refused_in_one_line_writing_nothing(cases, toy, capsys)
     with pytest.raises(SystemExit) as refused:  # argparse's choices
         main([*base, "--ratio=0.1", "--item_sampling=rare"])
     assert refused.value.code == 2 and not out.exists()
@@ -488,8 +482,6 @@ def test_a_failed_write_leaves_nothing_behind(toy, monkeypatch, capsys):
 
 
 def test_inputs_the_injection_cannot_honour_are_refused_and_write_nothing(toy, capsys):
-    from recbole_atjt.noise import main
-
     (toy / "few").mkdir()  # every user has two interactions: the validation and test targets
     rows = [f"{u}\t{u % 7 + k + 1}\t{k}" for u in range(1, 30) for k in range(2)]
     (toy / "few" / "few.inter").write_text("\n".join([HEADER, *rows]) + "\n")
@@ -529,6 +521,14 @@ def test_inputs_the_injection_cannot_honour_are_refused_and_write_nothing(toy, c
             "--ratio=0.5",
         ],
     }
+    _refused_in_one_line_writing_nothing(cases, toy, capsys)
+
+
+def _refused_in_one_line_writing_nothing(cases, toy, capsys):
+    """Each argv of ``cases`` exits 1 with one error line that starts with its key and
+    leaves the files under ``toy`` as they were; returns those files."""
+    from recbole_atjt.noise import main
+
     before = sorted(p.relative_to(toy) for p in toy.rglob("*"))
     for start, argv in cases.items():
         assert main(argv) == 1, start
@@ -536,3 +536,4 @@ def test_inputs_the_injection_cannot_honour_are_refused_and_write_nothing(toy, c
         assert printed.out == "" and printed.err.startswith(f"error: {start}"), printed.err
         assert printed.err.count("\n") == 1 and "; allowed: " in printed.err
         assert sorted(p.relative_to(toy) for p in toy.rglob("*")) == before, start
+    return before
