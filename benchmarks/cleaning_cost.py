@@ -21,10 +21,10 @@ import time
 
 import torch
 
+from experiments.runner import budget_file
 from recbole_atjt.config import ATJTConfig
 from recbole_atjt.config_files import parse_overrides
 from recbole_atjt.data.preparation import prepare_data
-from recbole_atjt.experiments.runner import budget_file
 from recbole_atjt.trainer.atjt_trainer import ATJTTrainer
 from recbole_atjt.wiring import data_and_model
 

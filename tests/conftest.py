@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 MAIN_SCRIPT = str(REPO_ROOT / "run_recbole_atjt.py")
 # Whether the package under test is this checkout's (an editable install) or an installed wheel.
 TESTING_CHECKOUT = PACKAGE_DIR.parent == REPO_ROOT
+# The experiments live beside the package, in the checkout only: appended, so that an
+# installed wheel stays the ``recbole_atjt`` they import.
+if str(REPO_ROOT) not in sys.path:
+    sys.path.append(str(REPO_ROOT))
 
 
 def pytest_report_header() -> str:

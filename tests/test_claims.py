@@ -13,9 +13,9 @@ from unittest import mock
 
 from conftest import DATASET, experiment_args
 
-from recbole_atjt.experiments import runner
-from recbole_atjt.experiments.__main__ import main
-from recbole_atjt.experiments.claims import claim, holder_text
+from experiments import runner
+from experiments.__main__ import main
+from experiments.claims import claim, holder_text
 
 
 def _holding(path, release) -> subprocess.Popen:
@@ -23,7 +23,7 @@ def _holding(path, release) -> subprocess.Popen:
     when the file ``release`` appears (or after a minute)."""
     script = (
         "import os, sys, time\n"
-        "from recbole_atjt.experiments.claims import claim\n"
+        "from experiments.claims import claim\n"
         "with claim(sys.argv[1]) as mine:\n"
         "    assert mine\n"
         "    deadline = time.time() + 60\n"
@@ -117,7 +117,7 @@ def test_a_killed_command_resumes_its_run_from_the_last_validated_epoch(tmp_path
     args = ["table2", "--models", "DCN", *experiment_args(out, work), "--seeds", "1", "--epochs=3"]
     folders = work / "runs" / "table2" / DATASET / "DCN_base-seed2020"
     command = subprocess.Popen(
-        [sys.executable, "-m", "recbole_atjt.experiments", *args],
+        [sys.executable, "-m", "experiments", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

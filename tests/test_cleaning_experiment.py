@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from conftest import DATASET, experiment_args
 
-from recbole_atjt.experiments import cleaning
-from recbole_atjt.experiments.__main__ import main
-from recbole_atjt.experiments.runner import stored_run_path
+from experiments import cleaning
+from experiments.__main__ import main
+from experiments.runner import stored_run_path
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Which runs the epoch cap stopped while they still improved, on hand-made runs."""
 
-from recbole_atjt.experiments.convergence import at_cap, best_epoch, convergence_line
-from recbole_atjt.experiments.design import Cell
+from experiments.convergence import at_cap, best_epoch, convergence_line
+from experiments.design import Cell
 
 
 def _run(scores: list[float], epochs: int | None = None) -> dict:

@@ -6,11 +6,11 @@ import re
 import pytest
 from conftest import DATASET, experiment_args
 
+from experiments import diagnosis as dg
+from experiments.__main__ import main
+from experiments.design import ALPHA_ROWS, DIAGNOSIS_ROWS
+from experiments.runner import RUN_FORMAT, Setting, _slug
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.experiments import diagnosis as dg
-from recbole_atjt.experiments.__main__ import main
-from recbole_atjt.experiments.design import ALPHA_ROWS, DIAGNOSIS_ROWS
-from recbole_atjt.experiments.runner import RUN_FORMAT, Setting, _slug
 
 
 def _tables(text: str) -> list[dict[str, list[str]]]:

@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from conftest import DATASET, experiment_args
 
-from recbole_atjt.experiments.__main__ import main
-from recbole_atjt.experiments.defaults_digest import defaults_digest
-from recbole_atjt.experiments.design import PAPER_ATJT, Cell
-from recbole_atjt.experiments.runner import (
+from experiments.__main__ import main
+from experiments.defaults_digest import defaults_digest
+from experiments.design import PAPER_ATJT, Cell
+from experiments.runner import (
     RUN_FORMAT,
     Setting,
     _shared_pretrained,
@@ -265,8 +265,8 @@ def test_runs_of_other_defaults_train_again_and_a_moved_run_is_skipped(tmp_path)
 
 
 def test_an_injected_copy_of_ml_100k_needs_no_data_path(tmp_path):
-    from recbole_atjt.experiments.design import Cell
-    from recbole_atjt.experiments.runner import _dataset_for
+    from experiments.design import Cell
+    from experiments.runner import _dataset_for
 
     cell = Cell("base", "DCN", "DCN", {"denoise": "none"}, noise=0.2)
     name, path = _dataset_for(cell, "ml-100k", None, str(tmp_path), seed=1)
@@ -277,7 +277,7 @@ def test_an_injected_copy_of_ml_100k_needs_no_data_path(tmp_path):
 
 
 def test_a_pages_links_are_rebased_for_the_leaderboard():
-    from recbole_atjt.experiments.leaderboard import rebased_links
+    from experiments.leaderboard import rebased_links
 
     text = "[tuned](../tuning/x.md), ![plot](x.png), [site](https://e.org/a), [top](#t)"
     assert rebased_links(text, "robustness") == (

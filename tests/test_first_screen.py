@@ -1,7 +1,7 @@
 """The first screen's verdict lines, on hand-made paired differences."""
 
-from recbole_atjt.experiments.design import Cell
-from recbole_atjt.experiments.first_screen import screen_lines, verdict_lines
+from experiments.design import Cell
+from experiments.first_screen import screen_lines, verdict_lines
 
 
 def test_verdict_names_the_cells_up_on_every_seed_and_counts_those_down():
@@ -26,8 +26,8 @@ def test_verdict_names_the_cells_up_on_every_seed_and_counts_those_down():
 
 
 def test_cleaning_cells_take_the_matrix_condition_of_their_noise_and_training():
-    from recbole_atjt.experiments import cleaning
-    from recbole_atjt.experiments.first_screen import condition_of
+    from experiments import cleaning
+    from experiments.first_screen import condition_of
 
     chosen = {cleaning.RECOGNIZER: {"interaction_cleaning": "recognizer", "cleaning_share": 0.1}}
     conditions = {(c.row, c.column): condition_of(c) for c in cleaning.cells_for("ml-100k", chosen)}

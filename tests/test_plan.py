@@ -5,10 +5,10 @@ import json
 
 from conftest import DATASET
 
-from recbole_atjt.experiments.defaults_digest import defaults_digest
-from recbole_atjt.experiments.design import Cell
-from recbole_atjt.experiments.plan import plan_lines
-from recbole_atjt.experiments.runner import Setting, _slug, run_key, stored_conflict
+from experiments.defaults_digest import defaults_digest
+from experiments.design import Cell
+from experiments.plan import plan_lines
+from experiments.runner import Setting, _slug, run_key, stored_conflict
 
 
 def _store(folder, name: str, cell: Cell, seed: int, seconds: float, today=True, **key) -> None:
@@ -106,8 +106,8 @@ def test_runs_of_other_defaults_are_refused_and_never_copied(tmp_path):
 def test_defaults_digest_follows_values_not_comments(tmp_path, monkeypatch):
     import shutil
 
+    from experiments import defaults_digest as module
     from recbole_atjt import paths
-    from recbole_atjt.experiments import defaults_digest as module
 
     copy = tmp_path / "properties"
     shutil.copytree(paths.PROPERTIES_DIR, copy)
@@ -166,8 +166,8 @@ def test_keys_added_at_their_neutral_default_leave_the_digest_as_it_was(tmp_path
     import re
     import shutil
 
+    from experiments import defaults_digest as module
     from recbole_atjt import paths
-    from recbole_atjt.experiments import defaults_digest as module
 
     copy = tmp_path / "properties"
     shutil.copytree(paths.PROPERTIES_DIR, copy)
@@ -200,10 +200,10 @@ def test_keys_added_at_their_neutral_default_leave_the_digest_as_it_was(tmp_path
 def test_budgets_passed_by_hand_show_progress_and_experiments_run_quiet(tmp_path, monkeypatch):
     import shutil
 
+    from experiments import defaults_digest as module
+    from experiments.runner import budget_file, run_cells
     from recbole_atjt import paths
     from recbole_atjt.config import ATJTConfig
-    from recbole_atjt.experiments import defaults_digest as module
-    from recbole_atjt.experiments.runner import budget_file, run_cells
 
     # a user who passes a budget by hand keeps RecBole's progress bars and logs
     for budget in ("smoke", "cpu", "full"):

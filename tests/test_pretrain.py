@@ -38,7 +38,7 @@ def test_pretraining_reads_none_of_the_keys_runs_may_differ_in_and_share_it(tmp_
     of those the experiments let differ between runs sharing one pretrained model."""
     from recbole.config import Config
 
-    from recbole_atjt.experiments.runner import PRETRAINING_IGNORES
+    from experiments.runner import PRETRAINING_IGNORES
 
     config = tiny_config("S3Rec", tmp_path, pretrain_epochs=1, checkpoint_dir=str(tmp_path))
     init_seed(config["seed"], config["reproducibility"])

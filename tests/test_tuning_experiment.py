@@ -2,16 +2,16 @@ import json
 
 from conftest import DATASET
 
-from recbole_atjt.experiments.__main__ import _cells, main
-from recbole_atjt.experiments.design import (
+from experiments.__main__ import _cells, main
+from experiments.design import (
     BEST_VARIANT,
     PAPER_ATJT,
     SCREENING_ROWS,
     TUNED_ATJT,
     TUNED_VARIANT,
 )
-from recbole_atjt.experiments.tuning import search_name, tuned_overrides
-from recbole_atjt.experiments.tuning_page import variant_ranking, write_tuning_page
+from experiments.tuning import search_name, tuned_overrides
+from experiments.tuning_page import variant_ranking, write_tuning_page
 
 
 def _store_search(out, model: str, method: str, best: dict, score: float) -> None:
@@ -99,7 +99,7 @@ def test_the_leaderboard_searches_only_atjt_keys():
     # a tuned run must differ from its base run in ATJT alone: no recommender key is searched
     import yaml
 
-    from recbole_atjt.experiments.tuning import SPACE_FILE
+    from experiments.tuning import SPACE_FILE
     from recbole_atjt.paths import PROPERTIES_DIR
     from recbole_atjt.tune import load_search_space
 

@@ -30,14 +30,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from recbole_atjt.errors import ATJTError
-from recbole_atjt.experiments.claims import claim, holder_text
-from recbole_atjt.experiments.defaults_digest import (
+from experiments.claims import claim, holder_text
+from experiments.defaults_digest import (
     EXPERIMENT_OUTPUT,
     defaults_conflict,
     defaults_digest,
 )
-from recbole_atjt.experiments.design import Cell
+from experiments.design import Cell
+from recbole_atjt.errors import ATJTError
 from recbole_atjt.modes import MODE_SPECIFIC_KEYS
 from recbole_atjt.noise import inject
 from recbole_atjt.paths import PROPERTIES_DIR, SOURCE_SUFFIX, dataset_source

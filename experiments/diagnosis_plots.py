@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from recbole_atjt.experiments.design import DIAGNOSIS_ROWS
+from experiments.design import DIAGNOSIS_ROWS
 
 Columns = Mapping[str, Mapping[str, Mapping[str, Any]]]  # column -> row -> run
 

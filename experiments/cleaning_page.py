@@ -9,15 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from recbole_atjt.experiments.cleaning import (
+from experiments.cleaning import (
     CLEAN,
     RECOGNIZER,
     SCREENING_SHARES,
     chosen_settings,
 )
-from recbole_atjt.experiments.design import Cell
-from recbole_atjt.experiments.diagnosis import PARTIAL_PAGE
-from recbole_atjt.experiments.report import setting_lines
+from experiments.design import Cell
+from experiments.diagnosis import PARTIAL_PAGE
+from experiments.report import setting_lines
 
 METRIC = "ndcg@5"
 TARGET_SHARE = 0.5  # the recovered share of the ceiling recognizer cleaning aims at

@@ -7,11 +7,11 @@ import json
 import os
 import re
 
-from recbole_atjt.experiments.design import NOISE_RATIOS, REPLACE_COUNTS
-from recbole_atjt.experiments.diagnosis import PARTIAL_PAGE
-from recbole_atjt.experiments.first_screen import baselines_line, paired_differences, screen_lines
-from recbole_atjt.experiments.report import models_not_run
-from recbole_atjt.experiments.runner import RUN_FORMAT, budget_file
+from experiments.design import NOISE_RATIOS, REPLACE_COUNTS
+from experiments.diagnosis import PARTIAL_PAGE
+from experiments.first_screen import baselines_line, paired_differences, screen_lines
+from experiments.report import models_not_run
+from experiments.runner import RUN_FORMAT, budget_file
 from recbole_atjt.paths import PACKAGE_DIR
 
 ORDER = (
@@ -211,7 +211,7 @@ def write_leaderboard(out: str) -> str:
         "says otherwise: "
         "`properties/overall.yaml`.",
         "",
-        "Commands: `python -m recbole_atjt.experiments <name> --datasets ml-100k amazon-beauty "
+        "Commands: `python -m experiments <name> --datasets ml-100k amazon-beauty "
         "--data_path ../shared/datasets --seeds 3 --budget cpu`.",
         "",
     ]

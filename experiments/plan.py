@@ -23,10 +23,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from recbole_atjt.experiments.defaults_digest import defaults_conflict
-from recbole_atjt.experiments.design import Cell
-from recbole_atjt.experiments.report import _tuned_note
-from recbole_atjt.experiments.runner import (
+from experiments.defaults_digest import defaults_conflict
+from experiments.design import Cell
+from experiments.report import _tuned_note
+from experiments.runner import (
     Setting,
     _finished_runs,
     _identity,

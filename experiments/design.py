@@ -219,7 +219,7 @@ def diagnosis_screening(models: tuple[str, ...], rows: tuple[str, ...]) -> list[
 
 
 # Tuned settings of a (model, method), or None while its search is not stored
-# (``recbole_atjt/experiments/tuning.py``); the methods are "atjt" and BEST_VARIANT's label.
+# (``experiments/tuning.py``); the methods are "atjt" and BEST_VARIANT's label.
 Tuned = Callable[[str, str], "dict[str, Any] | None"]
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from recbole_atjt.experiments.convergence import convergence_line
-from recbole_atjt.experiments.design import TUNED_ATJT, TUNED_VARIANT, Cell, models_lacking
-from recbole_atjt.experiments.runner import EXECUTION_ONLY
-from recbole_atjt.experiments.tuning import FAMILIES
+from experiments.convergence import convergence_line
+from experiments.design import TUNED_ATJT, TUNED_VARIANT, Cell, models_lacking
+from experiments.runner import EXECUTION_ONLY
+from experiments.tuning import FAMILIES
 
 METRICS = (("gauc", "AUC"), ("hit@5", "HR@5"), ("ndcg@5", "NDCG@5"))
 PAIRED_METRIC = ("ndcg@5", "NDCG@5")
@@ -256,7 +256,7 @@ def _tuned_note(name: str, cells, dataset: str) -> list[str]:
     if not tuned:
         return [
             f"- tuned columns ({TUNED_ATJT}, {TUNED_VARIANT}): pending, no search stored for "
-            f"{dataset} yet (`python -m recbole_atjt.experiments tuning`)"
+            f"{dataset} yet (`python -m experiments tuning`)"
         ]
     families = "; ".join(f"{', '.join(m)} from the {s} search" for s, m in FAMILIES.items())
     return [

@@ -8,9 +8,9 @@ import json
 import os
 from collections import defaultdict
 
-from recbole_atjt.experiments.design import BEST_VARIANT, DIAGNOSIS_COLUMNS, SCREENING_ROWS
-from recbole_atjt.experiments.report import code_line
-from recbole_atjt.experiments.tuning import (
+from experiments.design import BEST_VARIANT, DIAGNOSIS_COLUMNS, SCREENING_ROWS
+from experiments.report import code_line
+from experiments.tuning import (
     FAMILIES,
     METHODS,
     SEARCH_SEED,

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from recbole_atjt.experiments.design import PAPER_ATJT, Cell
+from experiments.design import PAPER_ATJT, Cell
 
 # ml-100k: every run trains to early stopping, so no difference comes from an epoch cap.
 CONVERGE = {"epochs": 50, "stopping_step": 5}
@@ -155,7 +155,7 @@ def chosen_settings(results: dict[tuple[str, int], dict]) -> dict[str, dict[str,
 
 def stored(out: str, name: str, cells: list[Cell], dataset: str, seeds) -> dict:
     """Every stored run of experiment ``name``'s cells on ``dataset``, by (cell key, seed)."""
-    from recbole_atjt.experiments.runner import stored_run_path
+    from experiments.runner import stored_run_path
 
     found = {}
     for cell in cells:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from recbole_atjt.experiments.design import (
+from experiments.design import (
     ALPHA_ROWS,
     DIAGNOSIS_COLUMNS,
     DIAGNOSIS_MODEL_SETTINGS,
@@ -39,14 +39,14 @@ from recbole_atjt.experiments.design import (
     diagnosis_column,
     diagnosis_screening,
 )
-from recbole_atjt.experiments.report import (
+from experiments.report import (
     _spread,
     mean_std,
     paired_difference,
     recovered_share,
     setting_lines,
 )
-from recbole_atjt.experiments.runner import (
+from experiments.runner import (
     Setting,
     _check_stored,
     _identity,
@@ -541,7 +541,7 @@ def header(d: Diagnosis, setting: Setting) -> list[str]:
 def write_diagnosis_page(path: str, d: Diagnosis, setting: Setting) -> None:
     """``results/diagnosis/<dataset>.md`` and its PNGs beside it. A plot skips the rows
     without runs; a model without any gets none."""
-    from recbole_atjt.experiments.diagnosis_plots import plot_screening, plot_weights
+    from experiments.diagnosis_plots import plot_screening, plot_weights
 
     dataset = setting.dataset
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)

@@ -1,11 +1,11 @@
-"""python -m recbole_atjt.experiments <name> --datasets D [D ...] --seeds 3 --budget cpu
+"""python -m experiments <name> --datasets D [D ...] --seeds 3 --budget cpu
 
 Names: table2, fig4, table3, table4, table5, robustness, diagnosis (staged: screening,
-target corruption, confirmation; see recbole_atjt/experiments/diagnosis.py), tuning (Ray Tune
-searches for the tuned rows, --trials each; see recbole_atjt/experiments/tuning.py),
+target corruption, confirmation; see experiments/diagnosis.py), tuning (Ray Tune
+searches for the tuned rows, --trials each; see experiments/tuning.py),
 cleaning-screening and cleaning (interaction cleaning against ceilings from ground truth; the
 screening picks each detector's share on validation, one seed; see
-recbole_atjt/experiments/cleaning.py), and leaderboard (which only rebuilds results/README.md
+experiments/cleaning.py), and leaderboard (which only rebuilds results/README.md
 from the pages already written).
 
 --plan trains nothing: it prints what the experiment still has to train and about how long
@@ -19,8 +19,7 @@ import argparse
 import os
 import sys
 
-from recbole_atjt.errors import ATJTError
-from recbole_atjt.experiments.design import (
+from experiments.design import (
     DIAGNOSIS_MODELS,
     DIAGNOSIS_ROWS,
     EXPERIMENTS,
@@ -29,17 +28,18 @@ from recbole_atjt.experiments.design import (
     robustness,
     table2,
 )
-from recbole_atjt.experiments.diagnosis import run_diagnosis, write_diagnosis_page
-from recbole_atjt.experiments.leaderboard import write_leaderboard
-from recbole_atjt.experiments.plan import plan_lines
-from recbole_atjt.experiments.report import write_page
-from recbole_atjt.experiments.runner import Setting, budget_file, run_cells
+from experiments.diagnosis import run_diagnosis, write_diagnosis_page
+from experiments.leaderboard import write_leaderboard
+from experiments.plan import plan_lines
+from experiments.report import write_page
+from experiments.runner import Setting, budget_file, run_cells
+from recbole_atjt.errors import ATJTError
 from recbole_atjt.paths import dataset_source
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m recbole_atjt.experiments",
+        prog="python -m experiments",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -127,7 +127,7 @@ STAGED = ("diagnosis", "tuning", *CLEANING)
 def _experiment_models(name: str) -> tuple[str, ...]:
     """The models experiment ``name`` trains, of which ``--models`` picks some (none: the
     experiment takes no --models)."""
-    from recbole_atjt.experiments import cleaning
+    from experiments import cleaning
 
     return {
         "table2": PAPER_MODELS,
@@ -174,8 +174,8 @@ def _check_arguments(args: argparse.Namespace) -> None:
 def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
     """The screening of the cleaning settings (one seed), or the cleaning experiment with the
     settings the screening on ml-100k chose; pages from every stored run."""
-    from recbole_atjt.experiments import cleaning
-    from recbole_atjt.experiments.cleaning_page import write_cleaning_page, write_screening_page
+    from experiments import cleaning
+    from experiments.cleaning_page import write_cleaning_page, write_screening_page
 
     def of_models(cells):
         return [c for c in cells if not args.models or c.model in args.models]
@@ -210,7 +210,7 @@ def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
 def _cells(args: argparse.Namespace, dataset: str) -> list:
     """The experiment's cells on ``dataset``; tuned columns take the stored searches'
     parameters (``tuning``) and are left out until those are stored."""
-    from recbole_atjt.experiments.tuning import tuned_overrides
+    from experiments.tuning import tuned_overrides
 
     def tuned(model: str, method: str) -> dict | None:
         return tuned_overrides(args.out, dataset, model, method)
@@ -242,8 +242,8 @@ def _diagnosis(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
 
 
 def _tuning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
-    from recbole_atjt.experiments.tuning import run_searches
-    from recbole_atjt.experiments.tuning_page import write_tuning_page
+    from experiments.tuning import run_searches
+    from experiments.tuning_page import write_tuning_page
 
     for dataset in args.datasets:
         run_searches(_setting(args, dataset, seeds, extra), args.trials)

@@ -20,10 +20,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from recbole_atjt.experiments import cleaning
-from recbole_atjt.experiments.cleaning import CLEAN, CONVERGE, INSERT, INSERT_POPULAR
-from recbole_atjt.experiments.convergence import at_cap, epoch_cap
-from recbole_atjt.experiments.design import (
+from experiments import cleaning
+from experiments.cleaning import CLEAN, CONVERGE, INSERT, INSERT_POPULAR
+from experiments.convergence import at_cap, epoch_cap
+from experiments.design import (
     INJECTED_NOISE,
     PAPER_MODELS,
     ROBUSTNESS_COLUMNS,
@@ -31,9 +31,9 @@ from recbole_atjt.experiments.design import (
     robustness,
     table2,
 )
-from recbole_atjt.experiments.report import _spread
-from recbole_atjt.experiments.runner import RUN_FORMAT, stored_run_path
-from recbole_atjt.experiments.tuning import tuned_overrides
+from experiments.report import _spread
+from experiments.runner import RUN_FORMAT, stored_run_path
+from experiments.tuning import tuned_overrides
 
 INJECTED = f"{round(INJECTED_NOISE[-1] * 100)}% injected"
 EARLY_STOPPING = ", to early stopping"

@@ -1,1 +1,0 @@
-"""The paper's experiments as commands: ``python -m recbole_atjt.experiments <name>``."""
