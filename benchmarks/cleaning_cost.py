@@ -21,10 +21,10 @@ import time
 
 import torch
 
-from experiments.runner import budget_file
 from recbole_atjt.config import ATJTConfig
 from recbole_atjt.config_files import parse_overrides
 from recbole_atjt.data.preparation import prepare_data
+from recbole_atjt.paths import PROPERTIES_DIR
 from recbole_atjt.trainer.atjt_trainer import ATJTTrainer
 from recbole_atjt.wiring import data_and_model
 
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         base = ATJTConfig(
             model,
             args.dataset,
-            [budget_file(args.budget)],
+            [str(PROPERTIES_DIR / "budgets" / f"{args.budget}.yaml")],
             {**settings, "denoise": "none", "checkpoint_dir": work},
         )
         start = time.perf_counter()
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         cleaned = ATJTConfig(
             model,
             args.dataset,
-            [budget_file(args.budget)],
+            [str(PROPERTIES_DIR / "budgets" / f"{args.budget}.yaml")],
             {
                 **settings,
                 "denoise": "none",
