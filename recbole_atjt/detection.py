@@ -18,11 +18,16 @@ Two measurements, under their own names:
 * ``corruption_weights`` (the paper's Table 5, any dataset): the weights g_k
   gives to original and to artificially corrupted versions of the sequences of
   its own group, which it never saw as auxiliary data.
+
+The measurements return dataclasses (:class:`NoiseDetection`,
+:class:`CorruptionWeights`); their ``record()`` is the plain dict results.json
+stores under those two keys, and :func:`describe` prints such records.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -32,6 +37,8 @@ from sklearn.metrics import roc_auc_score
 
 from recbole_atjt.data.corruption import corrupt_sequences
 from recbole_atjt.data.ground_truth import ground_truth_path, load_ground_truth
+from recbole_atjt.recognizer_plots import plot_weights
+from recbole_atjt.rendering import number
 
 
 def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
@@ -43,13 +50,22 @@ def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
     return float(roc_auc_score(positive, scores))
 
 
-def summary(w: np.ndarray) -> dict[str, float]:
+@dataclass(frozen=True)
+class WeightSummary:
+    """Count, mean and (population) std of some weights; NaN mean and std for none."""
+
+    n: int
+    mean: float
+    std: float
+
+
+def summary(w: np.ndarray) -> WeightSummary:
     """Count, mean and std of some weights (NaN for none)."""
-    return {
-        "n": int(len(w)),
-        "mean": float(w.mean()) if len(w) else float("nan"),
-        "std": float(w.std()) if len(w) else float("nan"),
-    }
+    return WeightSummary(
+        n=int(len(w)),
+        mean=float(w.mean()) if len(w) else float("nan"),
+        std=float(w.std()) if len(w) else float("nan"),
+    )
 
 
 def _history(dataset) -> np.ndarray:
@@ -99,14 +115,24 @@ def own_group_weights(denoiser, batch_size: int = 4096) -> np.ndarray:
     return weights
 
 
+@dataclass(frozen=True)
+class Bucket:
+    """One bucket of :func:`bucketed_auc`: its value, how many positives and negatives it
+    holds, and their ROC AUC (None where one kind is absent)."""
+
+    value: Any
+    positive: int
+    negative: int
+    auc: float | None
+
+
 def bucketed_auc(
     scores: np.ndarray, positive: np.ndarray, buckets: np.ndarray
-) -> tuple[float, list[dict[str, Any]]]:
+) -> tuple[float, list[Bucket]]:
     """ROC AUC within each bucket, averaged over the buckets holding both kinds.
 
     The average is weighted by bucket size (positives plus negatives); NaN when no
-    bucket holds both kinds. Also returns, per bucket value in ascending order,
-    ``{"bucket", "positive", "negative", "auc"}`` with ``auc`` None where undefined.
+    bucket holds both kinds. Also returns every bucket, by value in ascending order.
     """
     positive = positive.astype(bool)
     total, size, rows = 0.0, 0, []
@@ -118,24 +144,46 @@ def bucketed_auc(
         if not np.isnan(auc):
             total += auc * (n_pos + n_neg)
             size += n_pos + n_neg
-        rows.append(
-            {
-                "bucket": value.item(),
-                "positive": n_pos,
-                "negative": n_neg,
-                "auc": None if np.isnan(auc) else auc,
-            }
-        )
+        rows.append(Bucket(value.item(), n_pos, n_neg, None if np.isnan(auc) else auc))
     return (total / size if size else float("nan")), rows
 
 
-def noise_detection(
+@dataclass(frozen=True)
+class LengthBucket:
+    """The sequences of one history length: noisy and clean counts, and the AUC between
+    them (None where one kind is absent)."""
+
+    length: int
+    noisy: int
+    clean: int
+    auc: float | None
+
+
+@dataclass(frozen=True)
+class NoiseDetection:
+    """How well some weights find injected noise; the module docstring says what each
+    figure measures. :meth:`record` is the form results.json stores."""
+
+    auc: float
+    spearman: float
+    length_matched_auc: float
+    buckets: list[LengthBucket]
+    target_auc: float
+    target_length_matched_auc: float
+    noisy: WeightSummary
+    clean: WeightSummary
+    target_injected: WeightSummary
+
+    def record(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def detect_noise(
     weights: np.ndarray, share: np.ndarray, target_noisy: np.ndarray, lengths: np.ndarray
-) -> dict[str, Any]:
+) -> NoiseDetection:
     """Detection AUCs (raw, length-matched, of injected targets), Spearman, weight summaries.
 
-    ``lengths`` is the number of non-padding history items of each sequence; see the
-    module docstring for what each key measures.
+    ``lengths`` is the number of non-padding history items of each sequence.
     """
     target_noisy = target_noisy.astype(bool)
     lengths = np.asarray(lengths)
@@ -149,24 +197,41 @@ def noise_detection(
     target_scores = 1.0 - weights[target_vs_clean]
     target_positive = target_noisy[target_vs_clean]
     target_matched, _ = bucketed_auc(target_scores, target_positive, lengths[target_vs_clean])
-    return {
-        "auc": roc_auc(1.0 - w, noisy[clean_target]),
-        "spearman": float(rho),
-        "length_matched_auc": matched,
-        "buckets": [
-            {"length": r["bucket"], "noisy": r["positive"], "clean": r["negative"], "auc": r["auc"]}
-            for r in rows
-        ],
-        "target_auc": roc_auc(target_scores, target_positive),
-        "target_length_matched_auc": target_matched,
-        "noisy": summary(weights[noisy]),
-        "clean": summary(weights[clean]),
-        "target_injected": summary(weights[target_noisy]),
-    }
+    return NoiseDetection(
+        auc=roc_auc(1.0 - w, noisy[clean_target]),
+        spearman=float(rho),
+        length_matched_auc=matched,
+        buckets=[LengthBucket(r.value, r.positive, r.negative, r.auc) for r in rows],
+        target_auc=roc_auc(target_scores, target_positive),
+        target_length_matched_auc=target_matched,
+        noisy=summary(weights[noisy]),
+        clean=summary(weights[clean]),
+        target_injected=summary(weights[target_noisy]),
+    )
+
+
+def noise_detection(
+    weights: np.ndarray, share: np.ndarray, target_noisy: np.ndarray, lengths: np.ndarray
+) -> dict[str, Any]:
+    """:func:`detect_noise` as results.json stores it, a plain dict."""
+    return detect_noise(weights, share, target_noisy, lengths).record()
+
+
+@dataclass(frozen=True)
+class CorruptionWeights:
+    """The weights of original and of corrupted copies of each group's own sequences, and
+    the AUC between them (the own-task AUC). :meth:`record` is results.json's form."""
+
+    original: WeightSummary
+    corrupted: WeightSummary
+    auc: float
+
+    def record(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @torch.no_grad()
-def corruption_weights(denoiser, config, batch_size: int = 4096) -> dict[str, Any]:
+def corruption_weights(denoiser, config, batch_size: int = 4096) -> CorruptionWeights:
     """Weights of original vs corrupted versions of each group's own sequences (Table 5),
     corrupted as the run's auxiliary task corrupts (``corruption_target``,
     ``corruption_sampling``)."""
@@ -191,46 +256,14 @@ def corruption_weights(denoiser, config, batch_size: int = 4096) -> dict[str, An
             original.append(w[noisy.labels == 1].cpu().numpy())
             corrupted.append(w[noisy.labels == 0].cpu().numpy())
     original_w, corrupted_w = np.concatenate(original), np.concatenate(corrupted)
-    return {
-        "original": summary(original_w),
-        "corrupted": summary(corrupted_w),
-        "auc": roc_auc(
+    return CorruptionWeights(
+        original=summary(original_w),
+        corrupted=summary(corrupted_w),
+        auc=roc_auc(
             np.concatenate([1 - original_w, 1 - corrupted_w]),
             np.r_[np.zeros(len(original_w)), np.ones(len(corrupted_w))],
         ),
-    }
-
-
-def plot_weights(
-    path: str, weights: np.ndarray, share: np.ndarray, target_noisy: np.ndarray, title: str
-) -> None:
-    """Histogram of the weights of noisy vs clean training sequences."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    clean_target = ~target_noisy
-    fig, ax = plt.subplots(figsize=(6, 4))
-    bins = np.linspace(float(weights.min()), float(weights.max()) + 1e-9, 40)
-    for mask, label in (
-        ((share == 0) & clean_target, "clean history"),
-        ((share > 0) & clean_target, "history with injected items"),
-    ):
-        ax.hist(
-            weights[mask],
-            bins=bins,
-            alpha=0.6,
-            density=True,
-            label=f"{label} (n={int(mask.sum())})",
-        )
-    ax.set_xlabel("recognizer weight")
-    ax.set_ylabel("density")
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    )
 
 
 def report(trainer, train_data, config, run_dir: str) -> dict[str, Any]:
@@ -238,7 +271,7 @@ def report(trainer, train_data, config, run_dir: str) -> dict[str, Any]:
     denoiser = trainer.denoiser
     if denoiser is None:
         return {}
-    result: dict[str, Any] = {"corruption_weights": corruption_weights(denoiser, config)}
+    result: dict[str, Any] = {"corruption_weights": corruption_weights(denoiser, config).record()}
     if denoiser.pretraining:  # dnr: held-out AUC of the auxiliary task per pass
         result["dnr_pretraining"] = denoiser.pretraining
     truth_file = ground_truth_path(config)
@@ -248,8 +281,8 @@ def report(trainer, train_data, config, run_dir: str) -> dict[str, Any]:
         weights = own_group_weights(denoiser)
         share, target_noisy = history_noise(dataset, truth)
         lengths = history_lengths(dataset)
-        result["noise_detection"] = noise_detection(weights, share, target_noisy, lengths)
-        result["noise_detection"]["ground_truth"] = truth_file
+        detected = noise_detection(weights, share, target_noisy, lengths)
+        result["noise_detection"] = {**detected, "ground_truth": truth_file}
         plot_weights(
             os.path.join(run_dir, "weights.png"),
             weights,
@@ -264,13 +297,6 @@ def report(trainer, train_data, config, run_dir: str) -> dict[str, Any]:
 _KINDS = (("clean", "clean"), ("history-noisy", "noisy"), ("target-injected", "target_injected"))
 
 
-def _figure(value: Any, digits: int) -> str:
-    """``value`` with ``digits`` decimals; "n/a" for None or NaN."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "n/a"
-    return f"{value:.{digits}f}"
-
-
 def describe(denoising: dict[str, Any]) -> list[str]:
     """Human-readable lines for the ``noise_detection`` and ``corruption_weights`` of a result.
 
@@ -280,16 +306,16 @@ def describe(denoising: dict[str, Any]) -> list[str]:
     lines = []
     nd = denoising.get("noise_detection")
     if nd:
-        aucs = [f"AUC {_figure(nd.get('auc'), 3)}"]
+        aucs = [f"AUC {number(nd.get('auc'), 3)}"]
         if "length_matched_auc" in nd:
-            aucs.append(f"length-matched {_figure(nd['length_matched_auc'], 3)}")
+            aucs.append(f"length-matched {number(nd['length_matched_auc'], 3)}")
         if "target_auc" in nd:
-            target = f"target-injected vs clean {_figure(nd['target_auc'], 3)}"
+            target = f"target-injected vs clean {number(nd['target_auc'], 3)}"
             if "target_length_matched_auc" in nd:
-                target += f" (length-matched {_figure(nd['target_length_matched_auc'], 3)})"
+                target += f" (length-matched {number(nd['target_length_matched_auc'], 3)})"
             aucs.append(target)
         parts = [(n, nd[k]) for n, k in _KINDS if k in nd]
-        means = ", ".join(f"{n} {_figure(v.get('mean'), 2)}" for n, v in parts)
+        means = ", ".join(f"{n} {number(v.get('mean'), 2)}" for n, v in parts)
         counts = " / ".join(str(v.get("n")) for _, v in parts)
         line = f"noise detection (ground truth: {nd.get('ground_truth', '?')}): " + ", ".join(aucs)
         if parts:
@@ -299,18 +325,18 @@ def describe(denoising: dict[str, Any]) -> list[str]:
     if cw:
         line = (
             "own task (corrupted vs original copies of each group's sequences): "
-            f"AUC {_figure(cw.get('auc'), 3)}"
+            f"AUC {number(cw.get('auc'), 3)}"
         )
         parts = [(n, cw[n]) for n in ("original", "corrupted") if n in cw]
         if parts:
             line += " | mean weight " + ", ".join(
-                f"{n} {_figure(v.get('mean'), 2)}" for n, v in parts
+                f"{n} {number(v.get('mean'), 2)}" for n, v in parts
             )
         lines.append(line)
     pretraining = denoising.get("dnr_pretraining")
     if pretraining:
         held_out = " / ".join(
-            f"{_figure(r['holdout_auc_per_pass'][r['passes_kept'] - 1], 3)} "
+            f"{number(r['holdout_auc_per_pass'][r['passes_kept'] - 1], 3)} "
             f"after {r['passes_kept']} passes"
             for r in pretraining
         )

@@ -17,6 +17,7 @@ import yaml
 
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.paths import PACKAGE_DIR, existing_ancestor
+from recbole_atjt.rendering import number
 
 METRIC_COLUMNS = (
     ("gauc", "AUC"),
@@ -99,10 +100,7 @@ def metrics_table(results: dict[str, Any]) -> str:
     lines = [header]
     for split in ("valid", "test"):
         metrics = results.get(split) or {}
-        cells = "".join(
-            f"{metrics[key]:>10.4f}" if key in metrics else f"{'-':>10}"
-            for key, _ in METRIC_COLUMNS
-        )
+        cells = "".join(f"{number(metrics.get(key), missing='-'):>10}" for key, _ in METRIC_COLUMNS)
         lines.append(f"{split:<8}{cells}")
     return "\n".join(lines)
 

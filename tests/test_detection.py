@@ -7,7 +7,17 @@ import math
 import numpy as np
 import pytest
 
-from recbole_atjt.detection import bucketed_auc, describe, noise_detection
+from recbole_atjt.detection import (
+    Bucket,
+    LengthBucket,
+    NoiseDetection,
+    WeightSummary,
+    bucketed_auc,
+    describe,
+    detect_noise,
+    noise_detection,
+    summary,
+)
 
 
 def _case(rows: list[tuple[float, float, bool, int]]) -> dict:
@@ -65,7 +75,49 @@ def test_length_matched_auc_is_the_size_weighted_bucket_average():
 def test_bucketed_auc_is_nan_without_a_mixed_bucket():
     mean, rows = bucketed_auc(np.array([0.1, 0.2]), np.array([1, 0]), np.array([1, 2]))
     assert math.isnan(mean)
-    assert [r["auc"] for r in rows] == [None, None]
+    assert rows == [Bucket(1, 1, 0, None), Bucket(2, 0, 1, None)]
+
+
+def test_summary_is_count_mean_and_population_std():
+    # mean (0.2 + 0.4 + 0.9) / 3 = 0.5; deviations -0.3, -0.1, 0.4 -> variance 0.26 / 3
+    s = summary(np.array([0.2, 0.4, 0.9]))
+    assert (s.n, s.mean, s.std) == (3, pytest.approx(0.5), pytest.approx(math.sqrt(0.26 / 3)))
+    empty = summary(np.zeros(0))
+    assert empty.n == 0 and math.isnan(empty.mean) and math.isnan(empty.std)
+
+
+def test_detect_noise_returns_the_figures_its_record_stores():
+    weights = np.array([0.3, 0.2, 0.5, 0.6, 0.1])
+    share = np.array([0, 0.5, 0, 0.25, 0])
+    target_noisy = np.array([0, 0, 0, 1, 0], dtype=bool)
+    lengths = np.array([2, 2, 4, 4, 4])
+    figures = detect_noise(weights, share, target_noisy, lengths)
+    assert isinstance(figures, NoiseDetection)
+    # clean targets: noisy {1} (1 - w = 0.8) vs clean {0, 2, 4} (0.7, 0.5, 0.9) -> 2 / 3
+    assert figures.auc == pytest.approx(2 / 3)
+    # length 2: 0.8 vs 0.7 -> 1; length 4: clean only
+    assert figures.buckets == [LengthBucket(2, 1, 1, 1.0), LengthBucket(4, 0, 2, None)]
+    assert figures.length_matched_auc == pytest.approx(1.0)
+    # injected target 1 - 0.6 = 0.4 vs clean 0.7, 0.5, 0.9: beats none
+    assert figures.target_auc == 0.0
+    assert figures.noisy == WeightSummary(1, 0.2, 0.0)
+    assert figures.target_injected == WeightSummary(1, 0.6, 0.0)
+    assert figures.clean.n == 3 and figures.clean.mean == pytest.approx(0.3)
+    record = figures.record()
+    assert list(record) == [
+        "auc",
+        "spearman",
+        "length_matched_auc",
+        "buckets",
+        "target_auc",
+        "target_length_matched_auc",
+        "noisy",
+        "clean",
+        "target_injected",
+    ]
+    assert record["buckets"][0] == {"length": 2, "noisy": 1, "clean": 1, "auc": 1.0}
+    assert record["noisy"] == {"n": 1, "mean": 0.2, "std": 0.0}
+    assert noise_detection(weights, share, target_noisy, lengths) == record
 
 
 def test_target_auc_separates_injected_targets_from_clean_sequences():

@@ -1,4 +1,5 @@
-"""python -m recbole_atjt.diagnose on a tiny finished run of the bundled dataset."""
+"""python -m recbole_atjt.explain_recognizers (formerly recbole_atjt.diagnose) on a tiny
+finished run of the bundled dataset."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -14,26 +17,25 @@ from conftest import DATASET, TINY
 from recbole.utils import init_seed
 from torch import nn
 
-from recbole_atjt import run
+from recbole_atjt import diagnose, run
 from recbole_atjt.compat import load_checkpoint
 from recbole_atjt.data.partition import partition_by_user
 from recbole_atjt.data.preparation import prepare_data
-from recbole_atjt.diagnose import (
+from recbole_atjt.explain_recognizers import main
+from recbole_atjt.model.recognizer import NoiseRecognizer
+from recbole_atjt.recognizer_measures import Bin, binned_means, sequence_losses
+from recbole_atjt.recognizer_page import (
     DETECTION_PNG,
     FEATURES_PNG,
     MODES_PNG,
     PAGE,
-    binned_means,
     flatten_numbers,
-    main,
-    sequence_losses,
 )
-from recbole_atjt.model.recognizer import NoiseRecognizer
 
 
 @pytest.fixture(scope="module", params=["DCN", "SASRec"])
 def diagnosed(request, tmp_path_factory):
-    """(results of a one-epoch atjt run, its diagnosis page) for DCN (sampled negatives:
+    """(results of a one-epoch atjt run, its recognizers page) for DCN (sampled negatives:
     two rows per sequence) and SASRec (BPR: one row per sequence, its positive-negative pair)."""
     settings = {**TINY, "denoise": "atjt", "run_dir": str(tmp_path_factory.mktemp("runs"))}
     results = run(request.param, DATASET, config_dict=settings)
@@ -102,6 +104,18 @@ def test_own_group_eval_mean_matches_an_independent_computation(diagnosed):
     assert 0 < eval_std < train_std
 
 
+def test_the_former_command_name_is_the_same_command():
+    assert diagnose.main is main
+    shown = subprocess.run(
+        [sys.executable, "-m", "recbole_atjt.diagnose", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert shown.startswith("usage: python -m recbole_atjt.diagnose ")
+    assert "--max_sequences" in shown
+
+
 def test_a_run_without_recognizers_is_refused_in_one_line(tmp_path, capsys):
     settings = {**TINY, "denoise": "none", "run_dir": str(tmp_path)}
     results = run("SASRec", DATASET, config_dict=settings)
@@ -121,11 +135,13 @@ def test_a_folder_without_results_is_refused(tmp_path, capsys):
 def test_binned_means_one_bin_per_value_or_quantiles():
     x = np.array([1, 1, 2, 2, 2, 3])
     rows = binned_means(x, np.array([0.0, 2.0, 1.0, 1.0, 1.0, 5.0]), n_bins=5)
-    assert [(r["lo"], r["n"], r["mean"]) for r in rows] == [(1, 2, 1.0), (2, 3, 1.0), (3, 1, 5.0)]
+    assert [(r.lo, r.n, r.mean) for r in rows] == [(1, 2, 1.0), (2, 3, 1.0), (3, 1, 5.0)]
+    # the first bin: x = 1, 1; weights 0 and 2 -> mean 1, population std 1
+    assert rows[0] == Bin(lo=1.0, hi=1.0, x_mean=1.0, n=2, mean=1.0, std=1.0)
     x = np.arange(100.0)
     rows = binned_means(x, x, n_bins=4)
-    assert [r["n"] for r in rows] == [25, 25, 25, 25]
-    assert rows[0]["mean"] == pytest.approx(12.0) and rows[-1]["hi"] == 99
+    assert [r.n for r in rows] == [25, 25, 25, 25]
+    assert rows[0].mean == pytest.approx(12.0) and rows[-1].hi == 99
     assert binned_means(np.zeros(0), np.zeros(0)) == []
 
 
@@ -144,8 +160,8 @@ def test_flatten_numbers_keeps_numbers_only():
 def test_binned_means_keep_one_bin_per_value_when_one_value_dominates():
     x = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] + [20] * 88, dtype=float)
     rows = binned_means(x, x, n_bins=10)
-    assert [r["lo"] for r in rows] == [*range(1, 13), 20]
-    assert rows[-1]["n"] == 88 and rows[-1]["mean"] == 20
+    assert [r.lo for r in rows] == [*range(1, 13), 20]
+    assert rows[-1].n == 88 and rows[-1].mean == 20
 
 
 def test_a_checkpoint_outside_the_run_folder_is_refused(tmp_path, capsys):
