@@ -83,9 +83,11 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, path: str, dpi: int, crop: bool = False) -> None:
-    """Lay the figure out tightly, write it to ``path`` and free it; with ``crop`` the
-    file is cut to what is drawn (a legend outside the axes stays in)."""
-    fig.tight_layout()
+def save_figure(fig, path: str, dpi: int, crop: bool = False, layout: bool = True) -> None:
+    """Write the figure to ``path`` and free it: laid out tightly first unless ``layout``
+    is False; with ``crop`` the file is cut to what is drawn (a legend outside the axes
+    stays in)."""
+    if layout:
+        fig.tight_layout()
     fig.savefig(path, dpi=dpi, **({"bbox_inches": "tight"} if crop else {}))
     pyplot().close(fig)

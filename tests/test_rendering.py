@@ -63,6 +63,11 @@ def test_save_figure_writes_a_png_and_frees_the_figure(tmp_path):
     cropped = tmp_path / "cropped.png"
     save_figure(fig, str(cropped), dpi=50, crop=True)
     assert plt.imread(str(cropped)).shape != plt.imread(str(path)).shape
+    default_left = plt.rcParams["figure.subplot.left"]
+    for layout in (True, False):
+        fig, _ = plt.subplots()
+        save_figure(fig, str(tmp_path / f"{layout}.png"), dpi=50, layout=layout)
+        assert (fig.subplotpars.left == default_left) is not layout  # tight_layout moved it
 
 
 def test_the_metrics_table_marks_missing_metrics():
