@@ -9,8 +9,9 @@ experiments/cleaning.py), and leaderboard (which only rebuilds results/README.md
 from the pages already written).
 
 --plan trains nothing: it prints what the experiment still has to train and about how long
-that takes. diagnosis --stored_only trains nothing: it writes the page from the runs already
-stored under <out>/diagnosis/runs/<dataset>/ (a partial page while other commands still train).
+that takes. --stored_only trains nothing: it writes the page from the runs (and searches)
+already stored; diagnosis and cleaning write a partial page while other commands still train,
+the other experiments need every run of the page stored.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import os
 import sys
 
+from experiments.defaults_digest import budget_file
 from experiments.design import (
     DIAGNOSIS_MODELS,
     DIAGNOSIS_ROWS,
@@ -32,7 +34,8 @@ from experiments.diagnosis import run_diagnosis, write_diagnosis_page
 from experiments.leaderboard import write_leaderboard
 from experiments.plan import plan_lines
 from experiments.report import write_page
-from experiments.runner import Setting, budget_file, run_cells
+from experiments.runner import Setting, run_cells
+from experiments.store import checked_results, stored_results
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.paths import dataset_source
 
@@ -68,11 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--stored_only",
         action="store_true",
-        help="diagnosis and cleaning only: train nothing; write the page from the runs stored "
-        "under <out>/<name>/runs/<dataset>/. Cells without a stored run show 'not run yet'; a "
-        "stage whose choice lacks some of its runs is listed as pending; the header counts the "
-        "stored "
-        "of the planned runs",
+        help="train nothing; write the page from the runs stored under "
+        "<out>/<name>/runs/<dataset>/ (tuning: the searches stored). diagnosis and cleaning: "
+        "cells without a stored run show 'not run yet', a stage whose choice lacks some of its "
+        "runs is listed as pending, and the header counts the stored of the planned runs; the "
+        "other experiments refuse while a run of the page is not stored",
     )
     p.add_argument(
         "--plan",
@@ -89,8 +92,6 @@ def main(argv: list[str] | None = None) -> int:
     from recbole_atjt.config_files import parse_overrides
 
     extra = parse_overrides(extra_args)
-    if args.stored_only and args.name not in ("diagnosis", *CLEANING):
-        p.error(f"--stored_only: diagnosis and cleaning only (got {args.name})")
     if args.plan and args.name in ("diagnosis", "tuning", "leaderboard"):
         p.error(f"--plan: not for {args.name}")
     if args.name == "leaderboard":
@@ -111,13 +112,37 @@ def main(argv: list[str] | None = None) -> int:
         if args.plan:
             print("\n".join(plan_lines(args.name, cells, setting)), end="\n\n")
             continue
-        results = run_cells(args.name, cells, setting)
+        results = (
+            _stored_page_runs(args.name, cells, setting)
+            if args.stored_only
+            else run_cells(args.name, cells, setting)
+        )
         page = f"{args.out}/{args.name}/{dataset}.md"
         write_page(page, args.name, cells, results, setting)
         print(f"wrote {page}")
     if not args.plan:
         write_leaderboard(args.out)
     return 0
+
+
+def _stored_page_runs(name: str, cells: list, setting: Setting) -> dict:
+    """Every run of the page, read from the store; refused while one is not stored."""
+    results = checked_results(
+        setting.out_dir,
+        name,
+        cells,
+        setting.dataset,
+        setting.seeds,
+        setting.budget,
+        setting.extra,
+    )
+    planned = len(cells) * len(setting.seeds)
+    if len(results) < planned:
+        raise SystemExit(
+            f"error: --stored_only: {name} on {setting.dataset}: {planned - len(results)} of "
+            f"its {planned} runs are not stored; run it without --stored_only to train them"
+        )
+    return results
 
 
 CLEANING = ("cleaning-screening", "cleaning")
@@ -195,7 +220,7 @@ def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
             run_cells(args.name, of_models(cells), setting, keep_failures=True)
         page = f"{args.out}/{args.name}/{dataset}.md"
         os.makedirs(os.path.dirname(page), exist_ok=True)
-        results = cleaning.stored(args.out, args.name, cells, dataset, setting.seeds)
+        results = stored_results(args.out, args.name, cells, dataset, setting.seeds)
         if args.name == "cleaning-screening":
             write_screening_page(page, cells, results, setting)
         else:
@@ -246,10 +271,11 @@ def _tuning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
     from experiments.tuning_page import write_tuning_page
 
     for dataset in args.datasets:
-        run_searches(_setting(args, dataset, seeds, extra), args.trials)
+        if not args.stored_only:
+            run_searches(_setting(args, dataset, seeds, extra), args.trials)
         page = f"{args.out}/tuning/{dataset}.md"
-        write_tuning_page(page, args.out, dataset)
-        print(f"wrote {page}")
+        if write_tuning_page(page, args.out, dataset):
+            print(f"wrote {page}")
     write_leaderboard(args.out)
     return 0
 

@@ -20,13 +20,12 @@ settings (its cleaning rows wait for the screening).
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
 import numpy as np
 
 from experiments.design import PAPER_ATJT, Cell
+from experiments.store import stored_results
 
 # ml-100k: every run trains to early stopping, so no difference comes from an epoch cap.
 CONVERGE = {"epochs": 50, "stopping_step": 5}
@@ -153,24 +152,12 @@ def chosen_settings(results: dict[tuple[str, int], dict]) -> dict[str, dict[str,
     return chosen
 
 
-def stored(out: str, name: str, cells: list[Cell], dataset: str, seeds) -> dict:
-    """Every stored run of experiment ``name``'s cells on ``dataset``, by (cell key, seed)."""
-    from experiments.runner import stored_run_path
-
-    found = {}
-    for cell in cells:
-        for seed in seeds:
-            path = stored_run_path(out, name, dataset, cell.key, seed)
-            if os.path.isfile(path):
-                with open(path, encoding="utf-8") as f:
-                    found[(cell.key, seed)] = json.load(f)
-    return found
-
-
 def stored_screening(out: str) -> dict[tuple[str, int], dict]:
     """The screening runs stored (on :data:`SCREENING_DATASET`, whose choice every dataset
     takes), by (cell key, seed)."""
-    return stored(out, "cleaning-screening", screening(), SCREENING_DATASET, SCREENING_SEEDS)
+    return stored_results(
+        out, "cleaning-screening", screening(), SCREENING_DATASET, SCREENING_SEEDS
+    )
 
 
 def cells_for(dataset: str, chosen: dict[str, dict[str, Any]]) -> list[Cell]:

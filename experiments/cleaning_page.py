@@ -3,23 +3,26 @@ the screening page ``results/cleaning-screening/<dataset>.md``, written from sto
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
 import numpy as np
 
 from experiments.cleaning import (
     CLEAN,
+    FULL_GRID_DATASETS,
     RECOGNIZER,
     SCREENING_SHARES,
     chosen_settings,
 )
 from experiments.design import Cell
 from experiments.diagnosis import PARTIAL_PAGE
-from experiments.report import setting_lines
+from experiments.report import PAIRED_HEADER, setting_lines, spread
+from experiments.summary import figures, page_summary, write_summary
 
+NAME = "cleaning"
+SCREENING = "cleaning-screening"
 METRIC = "ndcg@5"
+FULL_GRID = ", ".join(FULL_GRID_DATASETS)
 TARGET_SHARE = 0.5  # the recovered share of the ceiling recognizer cleaning aims at
 
 
@@ -202,7 +205,7 @@ def target_lines(cells, results, seeds) -> tuple[list[str], dict[str, Any]]:
     )
     lines = [
         f"- target: recognizer cleaning recovers >= {TARGET_SHARE:.0%} of the ceiling gap on the "
-        f"noisy insert rows of DCN, DIN and SASRec (on ml-100k, 4 of the 6): {len(reached)} of "
+        f"noisy insert rows of DCN, DIN and SASRec (on {FULL_GRID}, 4 of the 6): {len(reached)} of "
         f"{len(noisy)} measured ({noisy_text})"
         + (
             f"; no gap to recover, the ceiling not above the noisy base on any seed: "
@@ -230,7 +233,7 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
     seeds, dataset = setting.seeds, setting.dataset
     runs = list(results.values())
     planned = len(cells) * len(seeds)
-    verdict, summary = target_lines(cells, results, seeds)
+    verdict, targets = target_lines(cells, results, seeds)
     lines = [
         f"# Interaction cleaning on {dataset}",
         "",
@@ -258,7 +261,7 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
             dataset,
             runs,
             [
-                "- settings per row: ml-100k's insert conditions train to early stopping "
+                f"- settings per row: {FULL_GRID}'s insert conditions train to early stopping "
                 "(`epochs: 50, stopping_step: 5`); replace rows and other datasets use the "
                 "budget as it is (their bases are the robustness page's runs)",
             ],
@@ -281,17 +284,30 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
     ]
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
-    summary.update(
-        {
-            "dataset": dataset,
-            "planned_runs": planned,
-            "stored_runs": len(results),
-            "complete": len(results) == planned,
-            "cleaning_settings": chosen,
-        }
-    )
-    with open(os.path.splitext(path)[0] + ".json", "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=1, sort_keys=True)
+    table = cleaning_figures(cells, results, seeds)
+    own = {**targets, "cleaning_settings": chosen}
+    write_summary(path, page_summary(NAME, dataset, planned, len(results), table, **own))
+
+
+def cleaning_figures(cells, results, seeds) -> dict:
+    """Every complete row, as a summary's table: test NDCG@5, the difference to base paired
+    by seed, and the mean recovered share of the ceiling."""
+    by_key = {(c.row, c.column): c for c in cells}
+    rows = []
+    for cell in cells:
+        f = CellFigures(cell, by_key, results, seeds)
+        if not f.complete or not len(f.value):
+            continue
+        delta, recovered = f.delta(), f.recovered()
+        paired = [None, None, None]
+        if delta is not None and len(delta):
+            paired = [float(delta.mean()), float(spread(delta)), int((delta > 0).sum())]
+        share = None
+        if recovered is not None and np.isfinite(recovered).any():
+            share = float(np.nanmean(recovered))
+        value = [float(f.value.mean()), float(spread(f.value))]
+        rows.append([cell.row, cell.column, *value, *paired, len(f.seeds), share])
+    return figures(["row", "method", *PAIRED_HEADER, "recovered share of the ceiling"], rows)
 
 
 def write_screening_page(path: str, cells, results, setting) -> None:
@@ -335,3 +351,13 @@ def write_screening_page(path: str, cells, results, setting) -> None:
     ]
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
+    first = setting.seeds[0]
+    rows = [
+        [c.row, c.column, run["best_valid_score"], run["test"][METRIC]]
+        for c in cells
+        if (run := results.get((c.key, first))) is not None
+    ]
+    table = figures(["row", "method", "valid NDCG@5", "test NDCG@5"], rows)
+    planned = len(cells) * len(setting.seeds)
+    summary = page_summary(SCREENING, setting.dataset, planned, len(results), table)
+    write_summary(path, summary)

@@ -13,7 +13,7 @@ from collections import Counter
 
 import yaml
 
-from experiments.runner import budget_file
+from experiments.defaults_digest import budget_file
 
 
 def epoch_cap(run: dict) -> int | None:

@@ -21,7 +21,7 @@ import json
 
 import yaml
 
-from recbole_atjt.paths import properties_dir, property_files
+from recbole_atjt.paths import PROPERTIES_DIR, properties_dir, property_files
 
 # Keys added after runs were stored, and the default that behaves as before they existed.
 LATER_KEYS = {"interaction_cleaning": "none", "corruption_sampling": "uniform"}
@@ -31,6 +31,16 @@ CLEANING_PREFIX = "cleaning_"  # read only when interaction_cleaning is not none
 # budget passed by hand, ``--config_files properties/budgets/cpu.yaml``, keeps RecBole's
 # progress and logs). They count as part of the budget, as when the budget files held them.
 EXPERIMENT_OUTPUT = {"show_progress": False, "state": "WARNING"}
+
+
+def budget_file(budget: str) -> str:
+    """The path of budget ``budget``'s file; an unknown budget stops the command, naming the
+    budgets there are."""
+    path = PROPERTIES_DIR / "budgets" / f"{budget}.yaml"
+    if not path.is_file():
+        names = sorted(p.stem for p in (PROPERTIES_DIR / "budgets").glob("*.yaml"))
+        raise SystemExit(f"error: --budget: got '{budget}'; allowed: {names}")
+    return str(path)
 
 
 def _without_neutral_keys(values: dict | None) -> dict | None:

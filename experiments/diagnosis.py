@@ -17,7 +17,6 @@ row might have won).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -38,22 +37,20 @@ from experiments.design import (
     diagnosis_cell,
     diagnosis_column,
     diagnosis_screening,
+    models_lacking,
 )
 from experiments.report import (
-    _spread,
+    PAIRED_HEADER,
     mean_std,
     paired_difference,
+    paired_figures,
     recovered_share,
     setting_lines,
+    spread,
 )
-from experiments.runner import (
-    Setting,
-    _check_stored,
-    _identity,
-    run_cells,
-    run_key,
-    stored_run_path,
-)
+from experiments.runner import Setting, run_cells
+from experiments.store import checked_results
+from experiments.summary import figures, page_summary, write_summary
 
 NAME = "diagnosis"
 PARTIAL_PAGE = "**Partial page**"  # opens a page written before all its planned runs were stored
@@ -147,25 +144,17 @@ def planned_run_count(models: tuple[str, ...], rows: tuple[str, ...], seeds: lis
 
 
 def stored_runs(cells: list[Cell], setting: Setting) -> dict[tuple[str, int], dict]:
-    """The stored run of every (cell key, seed) that has one under
-    ``<out_dir>/diagnosis/runs/<dataset>/``; trains, claims and writes nothing. A file that
-    does not parse (a command is writing it) counts as not stored; a run of other settings
-    is refused as ``run_cells`` refuses it."""
-    dataset, out_dir = setting.dataset, setting.out_dir
-    results = {}
-    for cell in cells:
-        for seed in setting.seeds:
-            path = stored_run_path(out_dir, NAME, dataset, cell.key, seed)
-            try:
-                with open(path, encoding="utf-8") as f:
-                    stored = json.load(f)
-            except (FileNotFoundError, json.JSONDecodeError):
-                continue
-            key = run_key(cell, dataset, setting.budget, seed, setting.extra)
-            if stored.get("run_key") is None or _identity(stored["run_key"]) != _identity(key):
-                _check_stored(path, key, out_dir)  # raises with the settings of both
-            results[(cell.key, seed)] = stored
-    return results
+    """The stored run of every (cell key, seed) that has one; trains, claims and writes
+    nothing. A run of other settings is refused as ``run_cells`` refuses it."""
+    return checked_results(
+        setting.out_dir,
+        NAME,
+        cells,
+        setting.dataset,
+        setting.seeds,
+        setting.budget,
+        setting.extra,
+    )
 
 
 def _target_cells(model: str, column: str, noise: float, winner: str, rows) -> list[Cell]:
@@ -380,7 +369,7 @@ def paired_share(d: Diagnosis, cell: Cell, base_noisy: Cell, base_clean: Cell) -
     if not kept:
         return "-"
     a = np.asarray(kept)
-    text = f"{a.mean():+.2f} ± {_spread(a):.2f}"
+    text = f"{a.mean():+.2f} ± {spread(a):.2f}"
     return text if len(kept) == len(shares) else f"{text} ({len(kept)}/{len(shares)} seeds)"
 
 
@@ -567,6 +556,30 @@ def write_diagnosis_page(path: str, d: Diagnosis, setting: Setting) -> None:
         lines += confirmation_table(d, model)
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
+    summary = page_summary(
+        NAME,
+        dataset,
+        d.planned_runs,
+        len(d.results),
+        confirmation_figures(d),
+        models_lacking(NAME, set(d.models)),
+        screening_seed=d.seeds[0],
+    )
+    write_summary(path, summary)
+
+
+def confirmation_figures(d: Diagnosis) -> dict:
+    """The confirmation cells over every seed, as a summary's table: test NDCG@5 and the
+    difference to base paired by seed (None until every seed of both is stored)."""
+    by_key = {(c.row, c.column): c for c in d.confirmation}
+    rows = []
+    for cell in d.confirmation:
+        base = by_key.get(cell.baseline) if cell.baseline else None
+        if _complete(d, *(c for c in (cell, base) if c is not None)):
+            rows.append([cell.row, cell.column, *paired_figures(d.results, cell, base, d.seeds)])
+        else:
+            rows.append([cell.row, cell.column, *[None] * (len(PAIRED_HEADER) - 1), 0])
+    return figures(["row", "column", *PAIRED_HEADER], rows)
 
 
 def _seeds(n: int) -> str:

@@ -8,13 +8,11 @@ against the base model of its row: the paired difference in test NDCG@5,
 mean ± std over the seeds stored for both, and how many seeds went up. Read from the
 stored runs through the experiments' own cells, so a tuned column appears once its
 search is stored; an experiment counts on a dataset once its command has written the page
-(the runs of one still training are a partial set of seeds).
+(its summary: the runs of one still training are a partial set of seeds).
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import os
 from collections import defaultdict
 
@@ -31,8 +29,9 @@ from experiments.design import (
     robustness,
     table2,
 )
-from experiments.report import _spread
-from experiments.runner import RUN_FORMAT, stored_run_path
+from experiments.report import spread
+from experiments.store import is_current, stored_results, stored_seeds
+from experiments.summary import has_summary
 from experiments.tuning import tuned_overrides
 
 INJECTED = f"{round(INJECTED_NOISE[-1] * 100)}% injected"
@@ -59,26 +58,12 @@ def condition_of(cell) -> str | None:
     return next((c for c, k, e in CONDITION_KINDS if k == kind and e == converged), None)
 
 
-@functools.cache
-def _read(path: str, modified: float) -> dict:
-    """A stored run, read once per file version (base runs are every column's baseline)."""
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+def _usable(run: dict) -> bool:
+    """A run of today's run format that has the metric."""
+    return is_current(run) and METRIC in run.get("test", {})
 
 
-def _stored(out: str, name: str, dataset: str, key: str, seed: int) -> dict | None:
-    path = stored_run_path(out, name, dataset, key, seed)
-    if not os.path.isfile(path):
-        return None
-    run = _read(path, os.path.getmtime(path))
-    current = (run.get("run_key") or {}).get("format") == RUN_FORMAT
-    return run if current and METRIC in run.get("test", {}) else None
-
-
-SEEDS = range(2020, 2030)
-
-
-def _pairs(out: str, datasets: list[str], seeds: range):
+def _pairs(out: str, datasets: list[str]):
     """(condition, dataset, cell, seed, its run, its base run) of every stored pair."""
     for dataset in datasets:
 
@@ -92,8 +77,10 @@ def _pairs(out: str, datasets: list[str], seeds: range):
             ("cleaning", cleaning.cells_for(dataset, cleaning.chosen_settings(screened))),
         )
         for name, cells in experiments:
-            if not os.path.isfile(os.path.join(out, name, f"{dataset}.md")):
+            if not has_summary(out, name, dataset):
                 continue
+            seeds = stored_seeds(out, name, dataset)
+            runs = stored_results(out, name, cells, dataset, seeds)
             by_key = {(c.row, c.column): c for c in cells}
             for cell in cells:
                 condition = condition_of(cell)
@@ -101,26 +88,25 @@ def _pairs(out: str, datasets: list[str], seeds: range):
                     continue
                 base = by_key[cell.baseline]
                 for seed in seeds:
-                    ours = _stored(out, name, dataset, cell.key, seed)
-                    theirs = _stored(out, name, dataset, base.key, seed)
-                    if ours and theirs:
+                    ours, theirs = runs.get((cell.key, seed)), runs.get((base.key, seed))
+                    if ours and theirs and _usable(ours) and _usable(theirs):
                         yield condition, dataset, cell, seed, ours, theirs
 
 
-def paired_differences(out: str, datasets: list[str], seeds: range = SEEDS):
+def paired_differences(out: str, datasets: list[str]):
     """{(condition, dataset, model, column): [per-seed difference vs base]}."""
     found: dict[tuple[str, str, str, str], dict[int, float]] = defaultdict(dict)
-    for condition, dataset, cell, seed, ours, theirs in _pairs(out, datasets, seeds):
+    for condition, dataset, cell, seed, ours, theirs in _pairs(out, datasets):
         diff = ours["test"][METRIC] - theirs["test"][METRIC]
         found[(condition, dataset, cell.model, cell.column)][seed] = diff
     return {k: [v[s] for s in sorted(v)] for k, v in found.items()}
 
 
-def baselines_line(out: str, datasets: list[str], seeds: range = SEEDS) -> list[str]:
+def baselines_line(out: str, datasets: list[str]) -> list[str]:
     """How many of the base runs behind the matrix the epoch cap stopped while they still
     improved (each base run counted once, whichever experiments share it)."""
     bases = {}
-    for condition, dataset, cell, seed, _, base in _pairs(out, datasets, seeds):
+    for condition, dataset, cell, seed, _, base in _pairs(out, datasets):
         bases[(condition, dataset, cell.model, seed)] = base
     if not bases:
         return []
@@ -155,7 +141,7 @@ def _cell(values: list[float] | None) -> str:
     if not values:
         return "."
     a = np.asarray(values)
-    return f"{a.mean():+.4f} ± {_spread(a):.4f} ({int((a > 0).sum())}/{len(a)})"
+    return f"{a.mean():+.4f} ± {spread(a):.4f} ({int((a > 0).sum())}/{len(a)})"
 
 
 # Seeds a cell needs before the verdict counts it as up (or down) on every seed.
@@ -203,8 +189,9 @@ def screen_lines(diffs, plot: str | None = None, notes: list[str] | None = None)
         "come before the page that will show it. Clean: Table 2 and the robustness "
         f"experiment; {INJECTED} (replaced): the robustness experiment and the cleaning "
         f"experiment's replace rows; {INSERT[0]} and the conditions '{EARLY_STOPPING[2:]}': "
-        "the cleaning experiment (on ml-100k every run trains to early stopping: epochs 50, "
-        "patience 5). '.': not run yet.",
+        f"the cleaning experiment (on {', '.join(cleaning.FULL_GRID_DATASETS)} every run trains "
+        f"to early stopping: epochs {CONVERGE['epochs']}, patience {CONVERGE['stopping_step']}). "
+        "'.': not run yet.",
         "",
     ]
     lines += [*verdict_lines(diffs, columns, methods), *(notes or []), ""]

@@ -1,17 +1,15 @@
-"""results/README.md: every experiment page, gathered in the shape of RecBole-GNN's results."""
+"""results/README.md: every experiment page gathered, in the shape of RecBole-GNN's results,
+from the pages' JSON summaries and the stored runs (never from a page's Markdown)."""
 
 from __future__ import annotations
 
-import glob
-import json
 import os
-import re
 
+from experiments.defaults_digest import budget_file
 from experiments.design import NOISE_RATIOS, REPLACE_COUNTS
-from experiments.diagnosis import PARTIAL_PAGE
 from experiments.first_screen import baselines_line, paired_differences, screen_lines
-from experiments.report import models_not_run
-from experiments.runner import RUN_FORMAT, budget_file
+from experiments.store import runs_of, stored_datasets
+from experiments.summary import README, static_folders, summaries
 from recbole_atjt.paths import PACKAGE_DIR
 
 ORDER = (
@@ -40,155 +38,111 @@ TITLES = {
 }
 FIRST_SCREEN_PLOT = "first-screen.png"
 LEADERBOARD_TITLE = "recbole_atjt results"
-# Pages of the code before the denoising rework, kept apart from the current ones.
-DEFAULT_LOSS_DIR = "recbole-default-loss"
 
 
 def _braced(values) -> str:
     return "{" + ", ".join(map(str, sorted(values))) + "}"
 
 
-def run_records(out: str) -> dict[tuple[str, str], list[dict]]:
-    """Every stored run record under ``out``, read once, by (experiment, dataset), in path
-    order (``<experiment>/runs/<dataset>/*.json``)."""
-    records: dict[tuple[str, str], list[dict]] = {}
-    for path in sorted(glob.glob(os.path.join(out, "*", "runs", "*", "*.json"))):
-        folder, dataset = os.path.split(os.path.dirname(path))
-        with open(path, encoding="utf-8") as f:
-            records.setdefault((os.path.basename(os.path.dirname(folder)), dataset), []).append(
-                json.load(f)
-            )
-    return records
+def _page(name: str, dataset: str) -> str:
+    return f"{name}/{dataset}.md"
 
 
-def _dataset(page: str) -> str:
-    return os.path.splitext(os.path.basename(page))[0]
-
-
-def _page_runs(page: str, records: dict[tuple[str, str], list[dict]]) -> list[dict]:
-    """The run records behind a page (``<experiment>/<dataset>.md``)."""
-    experiment = os.path.basename(os.path.dirname(page))
-    return records.get((experiment, _dataset(page)), [])
-
-
-def page_texts(out: str) -> dict[str, dict[str, str]]:
-    """Every experiment page under ``out``, read once: experiment -> page path -> text, pages
-    in path order."""
-    texts: dict[str, dict[str, str]] = {}
-    for name in ORDER:
-        for page in sorted(glob.glob(os.path.join(out, name, "*.md"))):
-            with open(page, encoding="utf-8") as f:
-                texts.setdefault(name, {})[page] = f.read()
-    return texts
-
-
-def coverage(pages: dict[str, dict[str, str]], out: str) -> list[str]:
-    """Which experiment ran on which dataset: a link per page, 'not run' elsewhere."""
-    datasets = sorted({_dataset(p) for texts in pages.values() for p in texts})
+def coverage(pages: dict[str, dict[str, dict]]) -> list[str]:
+    """Which experiment ran on which dataset: a link per page with what its summary says it
+    lacks (partial: planned runs not stored yet; the models left out), 'not run' elsewhere."""
+    datasets = sorted({d for by_dataset in pages.values() for d in by_dataset})
     if not datasets:
         return []
     lines = ["| experiment | " + " | ".join(datasets) + " |", "|---|" + "---|" * len(datasets)]
     for name in ORDER:
-        done = {_dataset(p): (p, text) for p, text in pages.get(name, {}).items()}
-        cells = [_page_cell(*done[d], out) if d in done else "not run" for d in datasets]
+        done = pages.get(name, {})
+        cells = [_page_cell(name, d, done[d]) if d in done else "not run" for d in datasets]
         lines.append(f"| {TITLES[name].split(':')[0]} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
 
-def _page_cell(page: str, text: str, out: str) -> str:
-    """A link to the page, with the models the page says it lacks, or 'partial' where it
-    says that some of its planned runs are not stored yet. The page's own words, not the
-    stored runs: runs of a model can be stored before its page shows them."""
-    link = f"[page]({os.path.relpath(page, out)})"
-    if PARTIAL_PAGE in text:
+def _page_cell(name: str, dataset: str, summary: dict) -> str:
+    link = f"[page]({_page(name, dataset)})"
+    if not summary.get("complete", True):
         return f"{link} (partial)"
-    lacking = models_not_run(text)
-    return f"{link} ({lacking} not run)" if lacking else link
+    lacking = summary.get("models_lacking") or []
+    return f"{link} ({', '.join(lacking)} not run)" if lacking else link
 
 
-def datasets_table(records: dict[tuple[str, str], list[dict]]) -> list[str]:
-    """Users, items and interactions of every dataset a stored run used."""
+def datasets_table(out: str) -> list[str]:
+    """Users, items and interactions of every dataset a stored clean run used."""
     stats = {}
-    for (_, dataset), runs in records.items():
-        clean = [r for r in runs if not (r.get("run_key") or {}).get("noise")]
-        if clean:  # an injected copy has more (or other) interactions
-            stats.setdefault(dataset, clean[0].get("dataset_stats") or {})
+    for path, run in runs_of(out):
+        if not (run.get("run_key") or {}).get("noise"):  # an injected copy has other counts
+            stats.setdefault(os.path.basename(os.path.dirname(path)), run.get("dataset_stats"))
     if not stats:
         return []
     lines = ["| dataset | users | items | interactions |", "|---|---:|---:|---:|"]
     for dataset, s in sorted(stats.items()):
-        row = [s.get(k, "?") for k in ("users", "items", "interactions")]
+        row = [(s or {}).get(k, "?") for k in ("users", "items", "interactions")]
         lines.append(f"| {dataset} | " + " | ".join(map(str, row)) + " |")
     return [*lines, ""]
 
 
-def digest(page_body: str) -> str:
-    """A page without what the leaderboard states once (protocol, dataset sizes, budget)."""
-    body = re.sub(r"^Protocol: .*\n\n", "", page_body.lstrip("\n"))
-    body = re.sub(r"^- dataset: .*\n", "", body, flags=re.M)
-    return "\n" + re.sub(r"```yaml\n.*?```\n\n", "", body, flags=re.S)
+def _budgets(out: str) -> list[str]:
+    """The budgets the stored runs trained with."""
+    return sorted({b for _, run in runs_of(out) if (b := (run.get("run_key") or {}).get("budget"))})
 
 
-def _budget_files(records: dict[tuple[str, str], list[dict]]) -> list[str]:
-    """The budget files the stored runs trained with."""
-    budgets = {
-        (run.get("run_key") or {}).get("budget") for runs in records.values() for run in runs
-    }
-    return sorted(os.path.relpath(budget_file(b), PACKAGE_DIR) for b in budgets if b)
-
-
-EARLIER_CODE = (
-    "Trained by the code before the denoising rework (stored runs without the current run "
-    "format): SASRec, S3Rec and FEARec with CE loss, ATJT's weights from the eval-mode "
-    "recognizer while its auxiliary loss trained the train-mode one, DNR's recognizers "
-    "pretrained for one pass, FEARec's contrastive terms weighted. Kept as a record until "
-    "the page is re-run; the diagnosis page measures the current code."
-)
-
-
-def _older_code(runs: list[dict]) -> bool:
-    """Whether any of these stored runs was trained before the current run format."""
-    return any((run.get("run_key") or {}).get("format") != RUN_FORMAT for run in runs)
-
-
-def rebased_links(text: str, folder: str) -> str:
-    """``text`` of a page in ``<out>/<folder>/`` with its relative links (pages, plots) made
-    relative to ``<out>``, where the leaderboard lies."""
-
-    def rebase(match: re.Match) -> str:
-        return f"]({os.path.normpath(os.path.join(folder, match.group(1)))})"
-
-    return re.sub(r"\]\((?!https?:|/|#)([^)\s]+)\)", rebase, text)
-
-
-def kept_folders(out: str) -> list[str]:
-    """A line linking every folder of ``<out>`` kept beside the experiments (runs moved out of
-    a page, an experiment at other settings) whose ``README.md`` says what it holds."""
-    kept = []
-    for name in sorted(os.listdir(out)) if os.path.isdir(out) else []:
-        readme = os.path.join(out, name, "README.md")
-        if name in ORDER or name == DEFAULT_LOSS_DIR or not os.path.isfile(readme):
-            continue
-        with open(readme, encoding="utf-8") as f:
-            title = f.readline().lstrip("#").strip()
-        link = f"[{name}/]({name}/README.md)"
-        kept.append(
-            f"{link} (a leaderboard of its own)"
-            if title == LEADERBOARD_TITLE
-            else f"{link} ({title})"
-        )
+def static_list(out: str) -> list[str]:
+    """A line linking every folder kept beside the experiments whose ``README.md`` says what
+    it holds (pages of earlier code, runs moved out of a page)."""
+    kept = [f"[{name}/]({name}/{README})" for name in static_folders(out)]
     if not kept:
         return []
     return [
-        f"Kept beside these pages (each folder's README says what it holds): {'; '.join(kept)}.",
+        f"Kept beside these pages, each folder's README says what it holds: {', '.join(kept)}.",
         "",
     ]
 
 
+def _value(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def figures_table(table: dict) -> list[str]:
+    """A summary's ``figures`` as a Markdown table."""
+    header, rows = table.get("header") or [], table.get("rows") or []
+    if not header or not rows:
+        return []
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(_value, row)) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def page_section(name: str, dataset: str, summary: dict) -> list[str]:
+    """One page's entry: its link, how many of its planned runs are stored, its figures."""
+    stored, planned = summary.get("stored_runs"), summary.get("planned_runs")
+    status = f"{stored} of {planned} planned runs stored"
+    if summary.get("complete", True):
+        status = f"all {planned} planned runs stored"
+    lacking = summary.get("models_lacking") or []
+    if lacking:
+        status += f"; models not run: {', '.join(lacking)} (of {summary.get('models_of')})"
+    return [
+        f"### [{dataset}]({_page(name, dataset)})",
+        "",
+        f"{status}.",
+        "",
+        *figures_table(summary.get("figures") or {}),
+    ]
+
+
 def write_leaderboard(out: str) -> str:
-    """Rebuild ``<out>/README.md`` from the pages under ``<out>/<experiment>/``."""
-    records = run_records(out)
-    datasets = sorted({dataset for _, dataset in records})
+    """Rebuild ``<out>/README.md`` from the page summaries under ``<out>/<experiment>/`` and
+    the stored runs."""
+    datasets = stored_datasets(out)
+    budgets = _budgets(out)
     lines = [
         f"# {LEADERBOARD_TITLE}",
         "",
@@ -211,39 +165,26 @@ def write_leaderboard(out: str) -> str:
         "says otherwise: "
         "`properties/overall.yaml`.",
         "",
-        "Commands: `python -m experiments <name> --datasets ml-100k amazon-beauty "
-        "--data_path ../shared/datasets --seeds 3 --budget cpu`.",
+        f"Commands: `python -m experiments <name> --datasets {' '.join(datasets)} "
+        f"--data_path <the folder holding them> --budget {'|'.join(budgets)}`; with "
+        "`--stored_only` a page is written again from its stored runs alone.",
         "",
     ]
-    lines += datasets_table(records)
-    for budget in _budget_files(records):
-        with open(os.path.join(PACKAGE_DIR, budget), encoding="utf-8") as f:
-            lines += [f"Budget `{budget}`:", "", "```yaml", f.read().strip(), "```", ""]
-    pages = page_texts(out)
-    lines += coverage(pages, out)
-    earlier = sorted(glob.glob(os.path.join(out, DEFAULT_LOSS_DIR, "*", "*.md")))
-    if earlier:
-        links = ", ".join(
-            f"[{os.path.relpath(p, out)}]({os.path.relpath(p, out)})" for p in earlier
-        )
-        lines += [
-            f"Earlier pages, of the code before the denoising rework (RecBole's default CE loss "
-            f"for the sequential models, untuned ATJT): {links}.",
-            "",
-        ]
-    lines += kept_folders(out)
-    for name, texts in pages.items():
+    lines += datasets_table(out)
+    for budget in budgets:
+        rel = os.path.relpath(budget_file(budget), PACKAGE_DIR)
+        with open(budget_file(budget), encoding="utf-8") as f:
+            lines += [f"Budget `{rel}`:", "", "```yaml", f.read().strip(), "```", ""]
+    pages = summaries(out, ORDER)
+    lines += coverage(pages)
+    lines += static_list(out)
+    for name in ORDER:
+        if name not in pages:
+            continue
         lines += [f"## {TITLES[name]}", ""]
-        for page, page_text in texts.items():
-            rel = os.path.relpath(page, out)
-            text = digest(page_text.split("\n", 1)[1])
-            lines += [
-                f"### [{_dataset(page)}]({rel})",
-                *(["", f"*{EARLIER_CODE}*"] if _older_code(_page_runs(page, records)) else []),
-                rebased_links(text, name),
-                "",
-            ]
-    path = os.path.join(out, "README.md")
+        for dataset, summary in pages[name].items():
+            lines += page_section(name, dataset, summary)
+    path = os.path.join(out, README)
     os.makedirs(out, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))

@@ -16,23 +16,23 @@ Copies and resumed runs (whose time is only the resumed part) are left out of th
 
 from __future__ import annotations
 
-import glob
-import json
-import os
 from collections import defaultdict
 
 import numpy as np
 
 from experiments.defaults_digest import defaults_conflict
 from experiments.design import Cell
-from experiments.report import _tuned_note
-from experiments.runner import (
-    Setting,
-    _finished_runs,
-    _identity,
+from experiments.report import tuned_note
+from experiments.runner import Setting
+from experiments.store import (
+    finished_runs,
+    identity,
+    read_run,
     run_key,
+    run_path,
+    runs_at_any_depth,
+    runs_folder,
     stored_conflict,
-    stored_run_path,
 )
 
 
@@ -50,10 +50,7 @@ def stored_durations(out_dir: str, dataset: str, budget: str) -> dict[tuple, lis
     model, ANY, None); today's defaults is True for a run that records today's defaults
     digest."""
     found: dict[tuple, list[float]] = defaultdict(list)
-    pattern = os.path.join(out_dir, "**", "runs", dataset, "*.json")
-    for path in sorted(glob.glob(pattern, recursive=True)):
-        with open(path, encoding="utf-8") as f:
-            run = json.load(f)
+    for run in runs_at_any_depth(out_dir, dataset):
         if "reused_from" in run or run.get("resumed") or not run.get("wall_seconds"):
             continue  # a copy, or a resumed run's partial time
         key = run.get("run_key") or {}
@@ -87,7 +84,7 @@ def plan_lines(name: str, cells: list[Cell], setting: Setting) -> list[str]:
     """The experiment's runs on ``setting.dataset``: how many are stored, to copy and to
     train, with a table of the cells to train and the estimated hours."""
     dataset, out_dir = setting.dataset, setting.out_dir
-    finished = _finished_runs(out_dir, dataset)
+    finished = finished_runs(out_dir, dataset)
     durations = stored_durations(out_dir, dataset, setting.budget)
     stored, copied, refused = 0, 0, 0
     to_train: list[tuple[Cell, list[int]]] = []
@@ -95,11 +92,12 @@ def plan_lines(name: str, cells: list[Cell], setting: Setting) -> list[str]:
         seeds = []
         for seed in setting.seeds:
             key = run_key(cell, dataset, setting.budget, seed, setting.extra)
-            path = stored_run_path(out_dir, name, dataset, cell.key, seed)
-            refused += stored_conflict(path, key) is not None
-            if os.path.isfile(path) and stored_conflict(path, key) is None:
+            path = run_path(out_dir, name, dataset, cell.key, seed)
+            conflict = stored_conflict(path, key)
+            refused += conflict is not None
+            if conflict is None and read_run(path) is not None:
                 stored += 1
-            elif _identity(key) in finished:
+            elif identity(key) in finished:
                 copied += 1
             else:
                 seeds.append(seed)
@@ -124,12 +122,12 @@ def plan_lines(name: str, cells: list[Cell], setting: Setting) -> list[str]:
         + (f" (and {unknown} runs without an estimate)" if unknown else ""),
     ]
     if refused:
-        folder = os.path.join(out_dir, name, "runs", dataset)
+        folder = runs_folder(out_dir, name, dataset)
         lines.append(
             f"{refused} runs are stored in {folder} with other settings or by older code: the "
             "command refuses to run until they are moved away (or given its own --out)"
         )
-    lines += [note.removeprefix("- ") for note in _tuned_note(name, cells, dataset)]
+    lines += [note.removeprefix("- ") for note in tuned_note(name, cells, dataset)]
     if rows:
         lines += ["", "| row | column | seeds to train | estimate per run |", "|---|---|---|---:|"]
         lines += rows

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from typing import Any
 
@@ -11,7 +10,8 @@ import numpy as np
 
 from experiments.convergence import convergence_line
 from experiments.design import TUNED_ATJT, TUNED_VARIANT, Cell, models_lacking
-from experiments.runner import EXECUTION_ONLY
+from experiments.store import EXECUTION_ONLY
+from experiments.summary import figures, page_summary, write_summary
 from experiments.tuning import FAMILIES
 
 METRICS = (("gauc", "AUC"), ("hit@5", "HR@5"), ("ndcg@5", "NDCG@5"))
@@ -22,14 +22,14 @@ RI_TEXT = (
 )
 
 
-def _spread(a: np.ndarray) -> float:
+def spread(a: np.ndarray) -> float:
     """Sample standard deviation over seeds (0 for a single seed)."""
     return a.std(ddof=1) if len(a) > 1 else 0.0
 
 
 def mean_std(values: list[float]) -> str:
     a = np.asarray(values, dtype=float)
-    return f"{a.mean():.4f} ± {_spread(a):.4f}"
+    return f"{a.mean():.4f} ± {spread(a):.4f}"
 
 
 def _test(results, cell: Cell, seeds, metric: str) -> list[float]:
@@ -40,14 +40,14 @@ def paired_difference(results, cell: Cell, base: Cell, seeds, metric: str) -> st
     """Mean +- std over seeds of (cell - baseline), and how many seeds improved."""
     diff = np.subtract(_test(results, cell, seeds, metric), _test(results, base, seeds, metric))
     up = int((diff > 0).sum())
-    return f"{diff.mean():+.4f} ± {_spread(diff):.4f} ({up}/{len(diff)} seeds up)"
+    return f"{diff.mean():+.4f} ± {spread(diff):.4f} ({up}/{len(diff)} seeds up)"
 
 
 def relative_improvement(results, cell: Cell, base: Cell, seeds, metric: str) -> str:
     """The paper's +RI, paired: mean +- std over seeds of 100 * (cell - baseline) / baseline."""
     base_values = np.asarray(_test(results, base, seeds, metric), dtype=float)
     ri = 100 * (np.asarray(_test(results, cell, seeds, metric)) - base_values) / base_values
-    return f"{ri.mean():+.2f}% ± {_spread(ri):.2f}%"
+    return f"{ri.mean():+.2f}% ± {spread(ri):.2f}%"
 
 
 def metrics_table(results, cells: list[Cell], seeds, relative: bool = False) -> list[str]:
@@ -217,12 +217,6 @@ def code_line(runs: list[dict]) -> str:
 NOT_RUN = "- models not run here: "
 
 
-def models_not_run(page_text: str) -> str | None:
-    """The models a page says it lacks (its ``NOT_RUN`` line), or None where it lacks none."""
-    found = re.search(rf"^{re.escape(NOT_RUN)}(.*?) \(of ", page_text, flags=re.M)
-    return found.group(1) if found else None
-
-
 def _run_notes(trained: list[dict]) -> list[str]:
     """Page lines for runs that fine-tuned another run's pretrained model or were resumed."""
     shared = [r for r in trained if r.get("pretrained_from")]
@@ -248,7 +242,32 @@ def _models_not_run(name: str, cells) -> list[str]:
     return [f"{NOT_RUN}{', '.join(missing)} (of {whole})"] if missing else []
 
 
-def _tuned_note(name: str, cells, dataset: str) -> list[str]:
+PAIRED_HEADER = ["test NDCG@5", "std", "Δ vs baseline (paired)", "std", "seeds up", "seeds"]
+
+
+def paired_figures(results, cell: Cell, base: Cell | None, seeds) -> list:
+    """A summary's figures of one cell: mean and std of its test NDCG@5 over ``seeds``, and
+    against its baseline paired by seed: the mean difference, its std and the seeds up
+    (None without a baseline)."""
+    m = PAIRED_METRIC[0]
+    values = np.asarray(_test(results, cell, seeds, m), dtype=float)
+    paired = [None, None, None]
+    if base is not None:
+        diff = values - np.asarray(_test(results, base, seeds, m), dtype=float)
+        paired = [float(diff.mean()), float(spread(diff)), int((diff > 0).sum())]
+    return [float(values.mean()), float(spread(values)), *paired, len(seeds)]
+
+
+def page_figures(results, cells: list[Cell], seeds) -> dict:
+    """Every cell's ``paired_figures``, as a summary's table."""
+    by_key = {(c.row, c.column): c for c in cells}
+    rows = [
+        [c.row, c.column, *paired_figures(results, c, by_key.get(c.baseline), seeds)] for c in cells
+    ]
+    return figures(["row", "column", *PAIRED_HEADER], rows)
+
+
+def tuned_note(name: str, cells, dataset: str) -> list[str]:
     """Where the tuned columns' parameters come from, or that they are still to come."""
     if name not in ("table2", "robustness"):
         return []
@@ -320,7 +339,7 @@ def write_page(path: str, name: str, cells, results, setting) -> None:
             runs,
             [
                 *_models_not_run(name, cells),
-                *_tuned_note(name, cells, dataset),
+                *tuned_note(name, cells, dataset),
                 *convergence_line(results, cells, seeds),
             ],
         ),
@@ -339,3 +358,12 @@ def write_page(path: str, name: str, cells, results, setting) -> None:
         lines += ["", f"![{name}]({os.path.basename(png)})"]
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
+    summary = page_summary(
+        name,
+        dataset,
+        len(cells) * len(seeds),
+        len(results),
+        page_figures(results, cells, seeds),
+        models_lacking(name, {c.model for c in cells}),
+    )
+    write_summary(path, summary)

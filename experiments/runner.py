@@ -1,46 +1,48 @@
 """Run an experiment's cells over seeds, keeping every finished run's results.
 
-Each run's results are stored as ``<out>/<name>/runs/<dataset>/<cell>-seed<s>.json``;
-a rerun skips what is there, so an interrupted experiment continues where it
-stopped, and a run killed after a validated epoch resumes from its checkpoint
-(each run keeps its folders under ``<work_dir>/runs/<name>/<dataset>/<cell>-seed<s>/``).
-A run is identified by its ``run_key`` (the format of the code that trained it,
-model, dataset, budget, seed, injected noise, settings): a cell whose run
-another experiment already made (the base DCN of Table 2, Table 4 and the
-sweeps; ATJT on DCN in Tables 2, 4 and 5) copies that run instead of training
-again, and says so in ``reused_from``. A run of a pretrained model (S3Rec) fine-tunes the pretrained
-model of a finished run that differs from it only in the keys of
-``PRETRAINING_IGNORES`` (base and +ATJT of one seed) instead of pretraining again:
-RecBole's pretrain stage reads none of them, so the model is the same
-(``tests/test_pretrain.py`` records what it reads);
-``pretrained_from`` names it. Injected datasets for the robustness experiment
-are written under ``work_dir`` (never into the results).
+Each finished run goes to the run store (``store.py``); a rerun skips what is stored, so
+an interrupted experiment continues where it stopped, and a run killed after a validated
+epoch resumes from its checkpoint (each run keeps its folders under
+``<work_dir>/runs/<name>/<dataset>/<cell>-seed<s>/``). A cell whose run another experiment
+already made (the base DCN of Table 2, Table 4 and the sweeps; ATJT on DCN in Tables 2, 4
+and 5) copies that run instead of training again, and says so in ``reused_from``. A run of
+a pretrained model (S3Rec) fine-tunes the pretrained model of a finished run that differs
+from it only in the keys of ``PRETRAINING_IGNORES`` (base and +ATJT of one seed) instead of
+pretraining again: RecBole's pretrain stage reads none of them, so the model is the same
+(``tests/test_pretrain.py`` records what it reads); ``pretrained_from`` names it. Injected
+datasets for the robustness experiment are written under ``work_dir`` (never into the
+results).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import glob
-import json
 import os
 import platform
-import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 from experiments.claims import claim, holder_text
-from experiments.defaults_digest import (
-    EXPERIMENT_OUTPUT,
-    defaults_conflict,
-    defaults_digest,
-)
+from experiments.defaults_digest import EXPERIMENT_OUTPUT, budget_file, defaults_digest
 from experiments.design import Cell
+from experiments.store import (
+    EXECUTION_ONLY,
+    check_stored,
+    finished_runs,
+    identity,
+    read_run,
+    run_key,
+    run_path,
+    runs_folder,
+    slug,
+    write_run,
+)
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.modes import MODE_SPECIFIC_KEYS
 from recbole_atjt.noise import inject
-from recbole_atjt.paths import PROPERTIES_DIR, SOURCE_SUFFIX, dataset_source
+from recbole_atjt.paths import SOURCE_SUFFIX, dataset_source
 from recbole_atjt.run_dir import code_version
 
 
@@ -78,23 +80,6 @@ def machine(settings: dict[str, Any]) -> str:
     return f"{platform.processor() or platform.machine()} CPU, {cores}"
 
 
-def budget_file(budget: str) -> str:
-    path = PROPERTIES_DIR / "budgets" / f"{budget}.yaml"
-    if not path.is_file():
-        names = sorted(p.stem for p in (PROPERTIES_DIR / "budgets").glob("*.yaml"))
-        raise SystemExit(f"error: --budget: got '{budget}'; allowed: {names}")
-    return str(path)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.=+-]+", "_", text)
-
-
-def stored_run_path(out_dir: str, name: str, dataset: str, cell_key: str, seed: int) -> str:
-    """Where experiment ``name`` stores the run of one cell and seed."""
-    return os.path.join(out_dir, name, "runs", dataset, f"{_slug(cell_key)}-seed{seed}.json")
-
-
 def _dataset_for(cell: Cell, dataset: str, data_path: str | None, work_dir: str, seed: int):
     """(dataset name, data_path) of the cell: the clean one or an injected copy."""
     if cell.noise == 0:
@@ -126,60 +111,8 @@ def noise_tag(cell: Cell) -> str:
     return f"{kind}{round(cell.noise * 100)}{sampling}"
 
 
-# The code that trained a run: 2 is the code after the denoising rework (recognizer modes,
-# new defaults such as SASRec's BPR loss); 3 reads an injected copy with its source's
-# properties files (copies of ml-100k had lost RecBole's ml-100k features and rating
-# threshold). A stored run of another format (or of none: the runs before it) is another
-# run, never reused for a cell of this one.
-RUN_FORMAT = 3
-
-
-def run_key(cell: Cell, dataset: str, budget: str, seed: int, extra: dict | None) -> dict:
-    """What makes two runs the same run, whichever experiment asks for it (the noise's mode
-    and item sampling only where they are not the first ones, replace and uniform)."""
-    key = {
-        "format": RUN_FORMAT,
-        "model": cell.model,
-        "dataset": dataset,
-        "budget": budget,
-        "seed": seed,
-        "noise": cell.noise,
-        "settings": {**(extra or {}), **cell.overrides},
-    }
-    if cell.noise and cell.noise_mode != "replace":
-        key["noise_mode"] = cell.noise_mode
-    if cell.noise and cell.item_sampling != "uniform":
-        key["item_sampling"] = cell.item_sampling
-    return key
-
-
-@functools.cache
-def _defaults(model: str, dataset: str, budget: str) -> dict[str, Any]:
-    """Every key's value for a run that sets nothing, resolved as the run resolves it
-    (RecBole's properties, ours, then the budget file)."""
-    from recbole_atjt.config import ATJTConfig
-
-    return dict(ATJTConfig(model, dataset, [budget_file(budget)]).final_config_dict)
-
-
 # Seconds between looks at runs another command is training.
 WAIT_SECONDS = 30
-
-# Settings that change how a run executes or logs, not what it trains (a thread count or a
-# compiled recognizer changes float rounding only).
-EXECUTION_ONLY = ("torch_threads", "compile_recognizer", "show_progress", "state")
-
-
-def _identity(key: dict) -> str:
-    """A run key as text, without the settings that only restate a default (noise_ratio=0.5
-    in the Fig. 4 sweep is Table 2's ATJT run) or only change how it executes."""
-    defaults = _defaults(key["model"], key["dataset"], key["budget"])
-    settings = {
-        k: v
-        for k, v in key["settings"].items()
-        if k not in EXECUTION_ONLY and (k not in defaults or defaults[k] != v)
-    }
-    return json.dumps({**key, "settings": settings}, sort_keys=True)
 
 
 # Keys that only the denoising reads, or only how a run executes: runs that differ in these
@@ -193,8 +126,7 @@ PRETRAINING_IGNORES = frozenset(
 def _pretraining_identity(key: dict) -> str:
     """A run key without the keys pretraining ignores: runs equal in it have the same
     pretrained model."""
-    settings = {k: v for k, v in key["settings"].items() if k not in PRETRAINING_IGNORES}
-    return _identity({**key, "settings": settings})
+    return identity(key, ignoring=PRETRAINING_IGNORES)
 
 
 def _shared_pretrained(key: dict, finished: dict[str, str]) -> str | None:
@@ -205,10 +137,9 @@ def _shared_pretrained(key: dict, finished: dict[str, str]) -> str | None:
         return None
     wanted = _pretraining_identity(key)
     for path in finished.values():
-        if not os.path.isfile(path):
+        stored = read_run(path)
+        if stored is None:
             continue  # moved away since the command listed it
-        with open(path, encoding="utf-8") as f:
-            stored = json.load(f)
         if stored.get("run_key") is None or _pretraining_identity(stored["run_key"]) != wanted:
             continue
         pretrained = stored.get("pretrained_from") or os.path.join(
@@ -227,18 +158,6 @@ def _interrupted_run(folders: str) -> str | None:
         if not os.path.isfile(os.path.join(os.path.dirname(c), "results.json"))
     ]
     return max(stopped, key=os.path.getmtime) if stopped else None
-
-
-def _finished_runs(out_dir: str, dataset: str) -> dict[str, str]:
-    """Every stored run of ``dataset`` in any experiment, by its run identity (of today's
-    defaults)."""
-    found = {}
-    for path in sorted(glob.glob(os.path.join(out_dir, "*", "runs", dataset, "*.json"))):
-        with open(path, encoding="utf-8") as f:
-            stored = json.load(f)
-        if stored.get("run_key") is not None and defaults_conflict(stored) is None:
-            found.setdefault(_identity(stored["run_key"]), path)
-    return found
 
 
 def run_cells(
@@ -265,18 +184,17 @@ def run_cells(
         setting.out_dir,
         setting.extra,
     )
-    store = os.path.join(out_dir, name, "runs", dataset)
-    os.makedirs(store, exist_ok=True)
+    os.makedirs(runs_folder(out_dir, name, dataset), exist_ok=True)  # for the claims
     results: dict[tuple[str, int], dict] = {}
     grid = [(c, s) for c in cells for s in setting.seeds]
-    paths = {(c.key, s): stored_run_path(out_dir, name, dataset, c.key, s) for c, s in grid}
+    paths = {(c.key, s): run_path(out_dir, name, dataset, c.key, s) for c, s in grid}
     for cell, seed in grid:
-        _check_stored(paths[(cell.key, seed)], run_key(cell, dataset, budget, seed, extra), out_dir)
+        check_stored(paths[(cell.key, seed)], run_key(cell, dataset, budget, seed, extra), out_dir)
 
     def train(cell: Cell, seed: int, key: dict, finished: dict[str, str], label: str) -> dict:
         started = time.time()
         folders = os.path.join(
-            setting.work_dir, "runs", name, dataset, f"{_slug(cell.key)}-seed{seed}"
+            setting.work_dir, "runs", name, dataset, f"{slug(cell.key)}-seed{seed}"
         )
         interrupted = _interrupted_run(folders)
         print(f"{label}: resuming {interrupted}" if interrupted else label, flush=True)
@@ -317,16 +235,16 @@ def run_cells(
 
     pending, announced = list(enumerate(grid, start=1)), set()
     while pending:
-        finished = _finished_runs(out_dir, dataset)  # with those other commands finished
+        finished = finished_runs(out_dir, dataset)  # with those other commands finished
         claimed_elsewhere = []
         for n, (cell, seed) in pending:
             path = paths[(cell.key, seed)]
             key = run_key(cell, dataset, budget, seed, extra)
             label = f"[{name} {dataset}] {n}/{len(grid)}: {cell.row} / {cell.column}, seed {seed}"
             with claim(path) as mine:
-                if os.path.isfile(path):
-                    with open(path, encoding="utf-8") as f:
-                        results[(cell.key, seed)] = json.load(f)
+                stored = read_run(path)
+                if stored is not None:
+                    results[(cell.key, seed)] = stored
                 elif not mine:
                     claimed_elsewhere.append((n, (cell, seed)))
                     if path not in announced:
@@ -334,52 +252,16 @@ def run_cells(
                         print(
                             f"{label}: trained by {holder_text(path)}, waiting for it", flush=True
                         )
-                elif os.path.isfile(finished.get(_identity(key), "")):
-                    earlier = finished[_identity(key)]
-                    with open(earlier, encoding="utf-8") as f:
-                        outcome = json.load(f)
-                    outcome["reused_from"] = os.path.relpath(earlier, out_dir)
-                    _store(path, outcome)
-                    results[(cell.key, seed)] = outcome
+                elif (earlier := read_run(finished.get(identity(key), ""))) is not None:
+                    earlier["reused_from"] = os.path.relpath(finished[identity(key)], out_dir)
+                    write_run(path, earlier)
+                    results[(cell.key, seed)] = earlier
                 else:
                     outcome = train(cell, seed, key, finished, label)
-                    _store(path, outcome)
-                    finished[_identity(key)] = path
+                    write_run(path, outcome)
+                    finished[identity(key)] = path
                     results[(cell.key, seed)] = outcome
         if claimed_elsewhere:
             time.sleep(WAIT_SECONDS)
         pending = claimed_elsewhere
     return results
-
-
-def stored_conflict(path: str, key: dict) -> str | None:
-    """How the run stored at ``path`` differs from ``key``'s (another budget, other settings,
-    older code, other defaults), or None where nothing is stored there or it is the same run."""
-    if not os.path.isfile(path):
-        return None
-    with open(path, encoding="utf-8") as f:
-        run = json.load(f)
-    stored = run.get("run_key")
-    if stored is not None and _identity(stored) == _identity(key):
-        return defaults_conflict(run)
-    code = ""
-    if stored is not None and stored.get("format") != key["format"]:
-        code = f", trained by older code (run format {stored.get('format')}, now {key['format']})"
-    return f"budget {stored and stored['budget']!r}, settings {stored and stored['settings']}{code}"
-
-
-def _check_stored(path: str, key: dict, out_dir: str) -> None:
-    """Refuse to mix runs of other settings (another budget, --epochs=...) into one page."""
-    conflict = stored_conflict(path, key)
-    if conflict is None:
-        return
-    raise SystemExit(
-        f"error: {path} holds a run of other settings ({conflict}) than asked (budget "
-        f"{key['budget']!r}, settings {key['settings']}); results of other settings belong in "
-        f"their own folder: add --out {out_dir}-<name>"
-    )
-
-
-def _store(path: str, outcome: dict) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(outcome, f, indent=1)

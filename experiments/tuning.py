@@ -22,9 +22,9 @@ from typing import Any
 
 import yaml
 
-from experiments.defaults_digest import EXPERIMENT_OUTPUT
+from experiments.defaults_digest import EXPERIMENT_OUTPUT, budget_file
 from experiments.design import BEST_VARIANT, PAPER_ATJT
-from experiments.runner import Setting, budget_file, machine
+from experiments.runner import Setting, machine
 from recbole_atjt.paths import PROPERTIES_DIR
 from recbole_atjt.run_dir import code_version
 

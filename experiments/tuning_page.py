@@ -1,15 +1,17 @@
 """``results/tuning/<dataset>.md``: the setting, each search's space, its best parameters and
-its trials (the shape of RecBole-GNN's result pages), from the stored searches alone."""
+its trials (the shape of RecBole-GNN's result pages), from the stored searches alone; beside
+each diagnosis page stored, the ranking of its ATJT rows behind the variant the searches
+tune."""
 
 from __future__ import annotations
 
-import glob
-import json
 import os
 from collections import defaultdict
 
 from experiments.design import BEST_VARIANT, DIAGNOSIS_COLUMNS, SCREENING_ROWS
 from experiments.report import code_line
+from experiments.store import runs_of
+from experiments.summary import figures, page_summary, summaries, write_summary
 from experiments.tuning import (
     FAMILIES,
     METHODS,
@@ -17,6 +19,9 @@ from experiments.tuning import (
     SPACE_FILE,
     stored_search,
 )
+
+NAME = "tuning"
+DIAGNOSIS = "diagnosis"
 
 
 def _value(v) -> str:
@@ -34,17 +39,17 @@ def _domain(domain) -> str:
     return f"{kind} {args}"
 
 
-def variant_ranking(out_dir: str) -> tuple[list[tuple[str, float, int]], list[str]]:
-    """(row, mean validation NDCG@5, runs) of every ATJT row of the ml-100k diagnosis'
-    screening (seed 2020, the runs stored), best first; and the conditions those runs cover
-    ("clean", "20% injected")."""
+def variant_ranking(
+    out_dir: str, dataset: str, seed: int
+) -> tuple[list[tuple[str, float, int]], list[str]]:
+    """(row, mean validation NDCG@5, runs) of every ATJT row of the diagnosis' screening on
+    ``dataset`` (its runs of ``seed`` stored), best first; and the conditions those runs
+    cover ("clean", "20% injected")."""
     rows = [(label, o) for label, o in SCREENING_ROWS if o.get("denoise") == "atjt"]
     scores, noise = defaultdict(list), set()
-    for path in glob.glob(os.path.join(out_dir, "diagnosis", "runs", "ml-100k", "*.json")):
-        with open(path, encoding="utf-8") as f:
-            run = json.load(f)
+    for _, run in runs_of(out_dir, DIAGNOSIS, dataset):
         settings = run.get("run_key", {}).get("settings", {})
-        if run.get("seed") != SEARCH_SEED:
+        if run.get("seed") != seed:
             continue
         for label, overrides in rows:
             if all(settings.get(k) == v for k, v in overrides.items()):
@@ -119,15 +124,18 @@ def write_tuning_page(path: str, out_dir: str, dataset: str) -> bool:
         f"- {method}: {_params({k: v for k, v in o.items() if k not in first['space']})}"
         for method, o in METHODS.items()
     ]
-    ranking, conditions = variant_ranking(out_dir)
-    if ranking:
+    for diagnosis in summaries(out_dir, [DIAGNOSIS]).get(DIAGNOSIS, {}).values():
+        on, seed = diagnosis["dataset"], diagnosis["screening_seed"]
+        ranking, conditions = variant_ranking(out_dir, on, seed)
+        if not ranking:
+            continue
         lines += [
             "",
             f"## Why `{BEST_VARIANT[0]}`",
             "",
-            "The ATJT rows of the ml-100k diagnosis' screening by mean validation NDCG@5 over "
-            f"its stored runs of DCN and SASRec, {' and '.join(conditions)} (seed 2020; "
-            "`results/diagnosis/runs/ml-100k/`):",
+            f"The ATJT rows of the {on} diagnosis' screening by mean validation NDCG@5 over "
+            f"its stored runs of DCN and SASRec, {' and '.join(conditions)} (seed {seed}; "
+            f"`results/diagnosis/runs/{on}/`):",
             "",
             "| row | mean valid NDCG@5 | runs |",
             "|---|---:|---:|",
@@ -149,4 +157,19 @@ def write_tuning_page(path: str, out_dir: str, dataset: str) -> bool:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
+    rows = [
+        [
+            model,
+            method,
+            len(s["trials"]),
+            sum(t["status"] == "TERMINATED" for t in s["trials"]),
+            s["best"]["best_valid_score"],
+            s["best"]["test"].get("ndcg@5"),
+        ]
+        for model, method, s in stored
+    ]
+    table = figures(
+        ["model", "method", "trials", "finished", "best valid NDCG@5", "its test NDCG@5"], rows
+    )
+    write_summary(path, page_summary(NAME, dataset, len(searches), len(stored), table))
     return True

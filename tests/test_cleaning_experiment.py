@@ -10,7 +10,7 @@ from conftest import DATASET, experiment_args
 
 from experiments import cleaning
 from experiments.__main__ import main
-from experiments.runner import stored_run_path
+from experiments.store import run_path
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def small_grid(monkeypatch):
 
 
 def _stored(out, name, cell, seed):
-    with open(stored_run_path(str(out), name, DATASET, cell.key, seed), encoding="utf-8") as f:
+    with open(run_path(str(out), name, DATASET, cell.key, seed), encoding="utf-8") as f:
         return json.load(f)
 
 

@@ -9,7 +9,8 @@ from conftest import DATASET, experiment_args
 from experiments import diagnosis as dg
 from experiments.__main__ import main
 from experiments.design import ALPHA_ROWS, DIAGNOSIS_ROWS
-from experiments.runner import RUN_FORMAT, Setting, _slug
+from experiments.runner import Setting
+from experiments.store import RUN_FORMAT, slug
 from recbole_atjt.errors import ATJTError
 
 
@@ -121,7 +122,7 @@ def test_stages_choose_on_validation_and_the_page_shows_the_stored_runs(tmp_path
         assert (out / "diagnosis" / f"{DATASET}-{png}.png").stat().st_size > 1000
 
     def ndcg(row: str, column: str, seed: int) -> float:
-        stored = json.loads((runs / f"{_slug(f'{row}|DCN {column}')}-seed{seed}.json").read_text())
+        stored = json.loads((runs / f"{slug(f'{row}|DCN {column}')}-seed{seed}.json").read_text())
         return stored["test"]["ndcg@5"]
 
     # screening (seed 2020): the stored numbers and the recovered share
@@ -211,7 +212,7 @@ def test_stored_only_of_a_partial_store_shows_what_is_stored_and_what_is_pending
     targets = ("atjt corruption_target=target", "atjt corruption_target=both")
     # stopped in stage 1: one alpha row of the noisy column, so no target row there, no seed 2
     for row in (a20, *targets):
-        (runs / f"{_slug(f'{row}|DCN {noisy}')}-seed2020.json").unlink()
+        (runs / f"{slug(f'{row}|DCN {noisy}')}-seed2020.json").unlink()
     for path in runs.glob("*-seed2021.json"):
         path.unlink()
     before = {p: p.stat().st_mtime for p in runs.iterdir()}
@@ -226,7 +227,7 @@ def test_stored_only_of_a_partial_store_shows_what_is_stored_and_what_is_pending
 
     dcn = page.split("## DCN")[1]
     metrics, weights, confirmation = _tables(dcn)
-    stored = json.loads((runs / f"{_slug(f'{a20}|DCN clean')}-seed2020.json").read_text())
+    stored = json.loads((runs / f"{slug(f'{a20}|DCN clean')}-seed2020.json").read_text())
     assert metrics[a20][:4] == [f"{stored['test']['ndcg@5']:.4f}", "0.6000", "0.7000", ANY4]
     assert metrics[a20][4:8] == ["not run yet"] * 4 and metrics[a20][-1] == "-"
     assert weights[a20][3:] == ["not run yet"] * 5

@@ -8,14 +8,8 @@ from conftest import DATASET, experiment_args
 from experiments.__main__ import main
 from experiments.defaults_digest import defaults_digest
 from experiments.design import PAPER_ATJT, Cell
-from experiments.runner import (
-    RUN_FORMAT,
-    Setting,
-    _shared_pretrained,
-    _slug,
-    run_cells,
-    run_key,
-)
+from experiments.runner import Setting, _shared_pretrained, run_cells
+from experiments.store import RUN_FORMAT, run_key, slug
 
 
 def _rows(page: str) -> list[str]:
@@ -122,7 +116,7 @@ def test_robustness_and_sweep_pages(tmp_path):
     runs = out / "robustness" / "runs" / DATASET
 
     def ndcg(row: str, column: str) -> float:
-        name = f"{_slug(f'DCN {row}|{column}')}-seed2020.json"
+        name = f"{slug(f'DCN {row}|{column}')}-seed2020.json"
         return json.loads((runs / name).read_text())["test"]["ndcg@5"]
 
     # every denoiser's recovered share of the noise-induced loss, by hand
@@ -148,14 +142,14 @@ def test_robustness_and_sweep_pages(tmp_path):
     table2_runs = out / "table2" / "runs" / DATASET
     table2_runs.mkdir(parents=True)
     for column in ("base", "+ATJT"):
-        run = runs / f"{_slug(f'DCN clean|{column}')}-seed2020.json"
+        run = runs / f"{slug(f'DCN clean|{column}')}-seed2020.json"
         (table2_runs / f"WideDeep_{column}-seed2020.json").write_text(run.read_text())
     assert main(["leaderboard", "--out", str(out)]) == 0
     assert f"WideDeep, {DATASET}" not in (out / "README.md").read_text()
-    (out / "table2" / f"{DATASET}.md").write_text("# table2\n")
+    (out / "table2" / f"{DATASET}.json").write_text(json.dumps({"complete": True}))
     assert main(["leaderboard", "--out", str(out)]) == 0
     assert f"| method | WideDeep, {DATASET} |" in (out / "README.md").read_text()
-    for path in [*table2_runs.iterdir(), out / "table2" / f"{DATASET}.md"]:
+    for path in [*table2_runs.iterdir(), out / "table2" / f"{DATASET}.json"]:
         path.unlink()
 
     assert main(["fig4", *common]) == 0
@@ -175,13 +169,18 @@ def test_robustness_and_sweep_pages(tmp_path):
     assert f"| Fig. 4 | [page](fig4/{DATASET}.md) |" in board
     assert "| Table 2 | not run |" in board
     assert f"| Robustness | [page](robustness/{DATASET}.md) (DIN, SASRec not run) |" in board
-    # stated once for all pages: dataset sizes, the budget file, the protocol
+    # stated once for all pages: dataset sizes, the budget file, the protocol; each page is
+    # linked with the figures of its summary, never copied
     assert re.search(rf"\| {DATASET} \| \d+ \| \d+ \| \d+ \|", board)
     assert board.count("```yaml") == 1 and "Budget `properties/budgets/smoke.yaml`" in board
-    assert "Protocol: " not in board and board.count("- machine: ") == 2
-    assert board.count("- code: ") == 2
-    # a folder kept beside the pages is linked with its README's title; a DIN run stored
-    # before the page shows DIN leaves the page's cell as the page says
+    assert "Protocol: " not in board and "- machine: " not in board
+    summary = json.loads((out / "fig4" / f"{DATASET}.json").read_text())
+    assert summary["complete"] and summary["stored_runs"] == summary["planned_runs"] == 6
+    atjt = next(row for row in summary["figures"]["rows"] if row[0] == "noise_ratio=0.3")
+    assert atjt[2] == pytest.approx(trained["test"]["ndcg@5"])
+    assert f"| noise_ratio=0.3 | DCN+ATJT | {atjt[2]:.4f} | 0.0000 |" in board
+    # a folder kept beside the pages is linked from a plain list; a DIN run stored
+    # before the page shows DIN leaves the page's cell as its summary says
     (out / "din-old-sizes").mkdir()
     (out / "din-old-sizes" / "README.md").write_text("# DIN at its old sizes\n\nwhy\n")
     runs = out / "robustness" / "runs" / DATASET
@@ -190,8 +189,8 @@ def test_robustness_and_sweep_pages(tmp_path):
     assert main(["leaderboard", "--out", str(out)]) == 0
     board = (out / "README.md").read_text()
     assert (
-        "Kept beside these pages (each folder's README says what it holds): "
-        "[din-old-sizes/](din-old-sizes/README.md) (DIN at its old sizes)."
+        "Kept beside these pages, each folder's README says what it holds: "
+        "[din-old-sizes/](din-old-sizes/README.md)."
     ) in board
     assert f"| Robustness | [page](robustness/{DATASET}.md) (DIN, SASRec not run) |" in board
 
@@ -274,15 +273,6 @@ def test_an_injected_copy_of_ml_100k_needs_no_data_path(tmp_path):
     inter = tmp_path / name / f"{name}.inter"
     assert sum(1 for _ in inter.open(encoding="utf-8")) == 100_001  # header + every row
     assert (tmp_path / name / f"{name}.noise").is_file()
-
-
-def test_a_pages_links_are_rebased_for_the_leaderboard():
-    from experiments.leaderboard import rebased_links
-
-    text = "[tuned](../tuning/x.md), ![plot](x.png), [site](https://e.org/a), [top](#t)"
-    assert rebased_links(text, "robustness") == (
-        "[tuned](tuning/x.md), ![plot](robustness/x.png), [site](https://e.org/a), [top](#t)"
-    )
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ from conftest import DATASET
 from experiments.defaults_digest import defaults_digest
 from experiments.design import Cell
 from experiments.plan import plan_lines
-from experiments.runner import Setting, _slug, run_key, stored_conflict
+from experiments.runner import Setting
+from experiments.store import run_key, slug, stored_conflict
 
 
 def _store(folder, name: str, cell: Cell, seed: int, seconds: float, today=True, **key) -> None:
@@ -34,7 +35,7 @@ def test_plan_counts_stored_copied_and_to_train_with_median_estimates(tmp_path):
     _store(other, "b.json", base, 2030, 300.0)
     _store(other, "c.json", atjt, 2031, 60.0)
     own = tmp_path / "table2" / "runs" / DATASET
-    _store(own, f"{_slug(atjt.key)}-seed2020.json", atjt, 2020, 60.0)
+    _store(own, f"{slug(atjt.key)}-seed2020.json", atjt, 2020, 60.0)
     # a copy or a resumed run is no estimate
     _store(other, "d.json", Cell("DCN", "x", "DCN", {"denoise": "none"}), 2040, 1e6)
     resumed = json.loads((other / "d.json").read_text())
@@ -61,8 +62,8 @@ def test_plan_counts_runs_of_older_code_as_refused_and_as_what_they_become(tmp_p
     atjt = Cell("DCN", "+ATJT", "DCN", {"denoise": "atjt"}, baseline=("DCN", "base"))
     own = tmp_path / "table3" / "runs" / DATASET
     for cell in (base, atjt):
-        _store(own, f"{_slug(cell.key)}-seed2020.json", cell, 2020, 120.0, format=None)
-    _store(own, f"{_slug(base.key)}-seed2021.json", base, 2021, 60.0)
+        _store(own, f"{slug(cell.key)}-seed2020.json", cell, 2020, 120.0, format=None)
+    _store(own, f"{slug(base.key)}-seed2021.json", base, 2021, 60.0)
     # another experiment's base run of seed 2020, of the current code: a copy once moved away
     _store(tmp_path / "table4" / "runs" / DATASET, "a.json", base, 2020, 60.0)
     setting = Setting(DATASET, [2020, 2021], "smoke", str(tmp_path))
@@ -83,11 +84,11 @@ def test_runs_of_other_defaults_are_refused_and_never_copied(tmp_path):
     own = tmp_path / "table3" / "runs" / DATASET
     other = tmp_path / "table4" / "runs" / DATASET
     today = defaults_digest("smoke", "DCN", DATASET)
-    _store(own, f"{_slug(base.key)}-seed2020.json", base, 2020, 60.0, today=False)  # taken
+    _store(own, f"{slug(base.key)}-seed2020.json", base, 2020, 60.0, today=False)  # taken
     for folder, seed, digest in ((own, 2021, "0" * 12), (other, 2022, "0" * 12)):
-        _store(folder, f"{_slug(base.key)}-seed{seed}.json", base, seed, 60.0)
-        run = json.loads((folder / f"{_slug(base.key)}-seed{seed}.json").read_text())
-        (folder / f"{_slug(base.key)}-seed{seed}.json").write_text(
+        _store(folder, f"{slug(base.key)}-seed{seed}.json", base, seed, 60.0)
+        run = json.loads((folder / f"{slug(base.key)}-seed{seed}.json").read_text())
+        (folder / f"{slug(base.key)}-seed{seed}.json").write_text(
             json.dumps({**run, "defaults": digest})
         )
     setting = Setting(DATASET, [2020, 2021, 2022], "smoke", str(tmp_path))
@@ -96,7 +97,7 @@ def test_runs_of_other_defaults_are_refused_and_never_copied(tmp_path):
         f"table3 on {DATASET}: 3 runs: 1 stored, 0 to copy from other experiments, 2 to train"
     )
     assert lines[1].startswith(f"1 runs are stored in {own} with other settings")
-    path = str(own / f"{_slug(base.key)}-seed2021.json")
+    path = str(own / f"{slug(base.key)}-seed2021.json")
     key = run_key(base, DATASET, "smoke", 2021, {})
     assert stored_conflict(path, key) == (
         f"trained under other properties files (defaults digest {'0' * 12}, now {today})"

@@ -80,7 +80,8 @@ def test_tuning_page_lists_best_parameters_space_and_trials(tmp_path):
 
     assert main(["leaderboard", "--out", str(out)]) == 0
     board = (out / "README.md").read_text()
-    assert "## Tuning: Ray Tune searches" in board and "| DCN | atjt | 2 (2) |" in board
+    assert "## Tuning: Ray Tune searches" in board
+    assert "| DCN | atjt | 2 | 2 | 0.3000 | 0.2900 |" in board
 
 
 def _parse(args):
@@ -124,9 +125,9 @@ def test_the_variant_ranking_says_which_conditions_its_runs_cover(tmp_path):
     store("b", "atjt", 0.0, 0.20)
     store("c", BEST_VARIANT[0], 0.0, 0.28)
     store("d", BEST_VARIANT[0], 0.0, 0.99, seed=2021)  # not the screening's seed
-    assert variant_ranking(str(tmp_path)) == (
+    assert variant_ranking(str(tmp_path), "ml-100k", 2020) == (
         [(BEST_VARIANT[0], 0.28, 1), ("atjt", 0.25, 2)],
         ["clean"],
     )
     store("e", "atjt", 0.2, 0.10)
-    assert variant_ranking(str(tmp_path))[1] == ["clean", "20% injected"]
+    assert variant_ranking(str(tmp_path), "ml-100k", 2020)[1] == ["clean", "20% injected"]
