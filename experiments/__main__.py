@@ -6,7 +6,7 @@ searches for the tuned rows, --trials each; see experiments/tuning.py),
 cleaning-screening and cleaning (interaction cleaning against ceilings from ground truth; the
 screening picks each detector's share on validation, one seed; see
 experiments/cleaning.py), and leaderboard (which only rebuilds results/README.md
-from the pages already written).
+from the summaries of the pages already written and the stored runs).
 
 --plan trains nothing: it prints what the experiment still has to train and about how long
 that takes. --stored_only trains nothing: it writes the page from the runs (and searches)

@@ -164,7 +164,7 @@ def detection_table(cells, results, seeds) -> list[str]:
 
 def target_lines(cells, results, seeds) -> tuple[list[str], dict[str, Any]]:
     """Recognizer cleaning against its target: >= 50% of the ceiling gap on the noisy
-    insert rows of DCN, DIN and SASRec (4 of the 6 on ml-100k); on clean data never more
+    insert rows of DCN, DIN and SASRec (4 of the 6 on a full-grid dataset); on clean data never more
     than one paired std below base. Every measured row's figure is listed, so a miss says by
     how much."""
     by_key = {(c.row, c.column): c for c in cells}

@@ -52,7 +52,7 @@ METRIC = "ndcg@5"
 
 def condition_of(cell) -> str | None:
     """The matrix condition of a cell: its noise (any clean cell alike), and whether it
-    trained to early stopping (the cleaning experiment's ml-100k runs)."""
+    trained to early stopping (the cleaning experiment's runs on its full-grid datasets)."""
     kind = (cell.noise, cell.noise_mode, cell.item_sampling) if cell.noise else (0.0, None, None)
     converged = cell.overrides.get("epochs") == CONVERGE["epochs"]
     return next((c for c, k, e in CONDITION_KINDS if k == kind and e == converged), None)

@@ -102,30 +102,41 @@ def static_list(out: str) -> list[str]:
     ]
 
 
-def _value(value) -> str:
+def _value(value, signed: bool) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:.4f}"
+        return f"{value:+.4f}" if signed else f"{value:.4f}"
     return str(value)
 
 
 def figures_table(table: dict) -> list[str]:
-    """A summary's ``figures`` as a Markdown table."""
+    """A summary's ``figures`` as a Markdown table: numbers right-aligned, differences (a
+    column headed Δ) signed."""
     header, rows = table.get("header") or [], table.get("rows") or []
     if not header or not rows:
         return []
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(map(_value, row)) + " |" for row in rows]
+    signed = [h.startswith("Δ") for h in header]
+    numeric = [
+        all(row[i] is None or isinstance(row[i], int | float) for row in rows)
+        for i in range(len(header))
+    ]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "".join("---:|" if n else "---|" for n in numeric),
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(map(_value, row, signed)) + " |")
     return [*lines, ""]
 
 
 def page_section(name: str, dataset: str, summary: dict) -> list[str]:
     """One page's entry: its link, how many of its planned runs are stored, its figures."""
     stored, planned = summary.get("stored_runs"), summary.get("planned_runs")
-    status = f"{stored} of {planned} planned runs stored"
+    unit = summary.get("unit", "runs")
+    status = f"Stored: {stored} of {planned} planned {unit}"
     if summary.get("complete", True):
-        status = f"all {planned} planned runs stored"
+        status = f"Stored: all {planned} planned {unit}"
     lacking = summary.get("models_lacking") or []
     if lacking:
         status += f"; models not run: {', '.join(lacking)} (of {summary.get('models_of')})"

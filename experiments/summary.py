@@ -4,7 +4,8 @@ what the leaderboard shows of the page, so that it never reads a page's Markdown
 Every summary holds ``experiment``, ``dataset``, ``planned_runs``, ``stored_runs``,
 ``complete`` (every planned run stored), ``models_lacking`` (the experiment's models the page
 leaves out, with ``models_of``: of which set) and ``figures``: a table, ``header`` and
-``rows`` of numbers or text, that the leaderboard renders as it is. A page adds its own keys.
+``rows`` of numbers or text, that the leaderboard renders as it is. A page adds its own keys
+(``unit``: what it plans and stores, where not runs).
 """
 
 from __future__ import annotations

@@ -171,5 +171,6 @@ def write_tuning_page(path: str, out_dir: str, dataset: str) -> bool:
     table = figures(
         ["model", "method", "trials", "finished", "best valid NDCG@5", "its test NDCG@5"], rows
     )
-    write_summary(path, page_summary(NAME, dataset, len(searches), len(stored), table))
+    summary = page_summary(NAME, dataset, len(searches), len(stored), table, unit="searches")
+    write_summary(path, summary)
     return True
