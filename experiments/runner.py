@@ -24,13 +24,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from experiments.claims import claim, holder_text
 from experiments.defaults_digest import EXPERIMENT_OUTPUT, budget_file, defaults_digest
 from experiments.design import Cell
 from experiments.store import (
     EXECUTION_ONLY,
     check_stored,
+    claim,
     finished_runs,
+    holder_text,
     identity,
     read_run,
     run_key,
@@ -172,7 +173,7 @@ def run_cells(
     With ``keep_failures`` a run that stops with an ``ATJTError`` (non-finite weights, say) is
     stored with its message under ``failed`` instead of ending the command.
 
-    Runs another command has claimed are left to it (``claims.py``); this one
+    Runs another command has claimed are left to it (``store.claim``); this one
     waits for their results before it returns.
     """
     from recbole_atjt.quick_start import run

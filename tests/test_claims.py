@@ -15,7 +15,7 @@ from conftest import DATASET, experiment_args
 
 from experiments import runner
 from experiments.__main__ import main
-from experiments.claims import claim, holder_text
+from experiments.store import claim, holder_text
 
 
 def _holding(path, release) -> subprocess.Popen:
@@ -23,7 +23,7 @@ def _holding(path, release) -> subprocess.Popen:
     when the file ``release`` appears (or after a minute)."""
     script = (
         "import os, sys, time\n"
-        "from experiments.claims import claim\n"
+        "from experiments.store import claim\n"
         "with claim(sys.argv[1]) as mine:\n"
         "    assert mine\n"
         "    deadline = time.time() + 60\n"
