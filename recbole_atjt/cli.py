@@ -8,26 +8,39 @@ from typing import Any
 
 from recbole_atjt.config_files import NO_PRESET, parse_overrides, read_config_file, run_inputs
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.modes import MODES
-from recbole_atjt.validation import INTERACTION_CLEANINGS
+from recbole_atjt.keys import KEYS, choices_text
+
+
+def keys_help() -> str:
+    """The help's closing list of our keys, from the key table: what each allows, its
+    default."""
+    lines = ["recbole_atjt keys (--key=value; docs/usage.md describes each):"]
+    lines += [
+        f"  {k.name}: {k.rule.allowed} (default {'~' if k.default is None else k.default})"
+        for k in KEYS.values()
+    ]
+    return "\n".join(lines)
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="run_recbole_atjt.py",
         description="Train a RecBole model with ATJT (or another denoise mode) and report "
-        "AUC, HR@5 and NDCG@5. Any other --key=value is passed to RecBole's config.",
+        "AUC, HR@5 and NDCG@5.\nAny other --key=value is passed to RecBole's config.",
+        epilog=keys_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--model", help="RecBole model name (default: from --config_files, else SASRec)")
     p.add_argument("--dataset", help="dataset name (default: from --config_files, else ml-100k)")
     p.add_argument(
         "--denoise",
-        help=f"{' | '.join(MODES)} (default: atjt; docs/modes.md)",
+        help=f"{choices_text('denoise')} (default: {KEYS['denoise'].default}; docs/modes.md)",
     )
     p.add_argument(
         "--interaction_cleaning",
-        help=f"{' | '.join(INTERACTION_CLEANINGS)}: remove the training interactions a detector "
-        "judges noisy before training (default: none; docs/cleaning.md)",
+        help=f"{choices_text('interaction_cleaning')}: remove the training interactions a "
+        "detector judges noisy before training "
+        f"(default: {KEYS['interaction_cleaning'].default}; docs/cleaning.md)",
     )
     p.add_argument("--config_files", help="YAML config files, separated by spaces or commas")
     p.add_argument("--data_path", help="folder that holds <dataset>/<dataset>.inter")

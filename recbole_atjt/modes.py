@@ -1,15 +1,29 @@
 """The denoising modes (``denoise`` key) as one registry of small strategy objects.
 
-Each mode says what trains the noise recognizers, whether the sequence weights
-carry the recommender loss's gradient into them, how the weights are
-normalised, and which of our keys it reads. Validation, the trainer, the
-mode table of docs/modes.md and the Ray Tune search-space check all read
-:data:`MODES`; a new variant is an entry here, not a branch elsewhere.
+Each mode carries its behaviour: what trains the noise recognizers, whether the
+sequence weights carry the recommender loss's gradient into them, the function that
+turns their outputs into training weights, or the class that weights rows without
+them. The trainer, validation, the mode table of docs/modes.md and the Ray Tune
+search-space check all read :data:`MODES`; a new variant is an entry here, not a
+branch elsewhere. Which of our keys each mode reads is declared with the keys
+(:mod:`recbole_atjt.keys`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from recbole_atjt.trainer.loss_denoising import (
+    GroundTruthWeights,
+    ReweightedLoss,
+    RowWeighting,
+    TruncatedLoss,
+)
+from recbole_atjt.trainer.weight_norms import as_configured, mean_clipped
 
 # What trains the recognizers.
 AUXILIARY = "auxiliary"  # the corrupted-vs-original task alone
@@ -21,23 +35,11 @@ NEITHER = "neither"  # no recognizers
 JOINT = "joint"  # G-1 auxiliary batches beside every recommender batch
 BEFORE = "before"  # before the recommender trains, then frozen
 
-# How the weights are normalised.
-CONFIGURED = "weight_norm"  # as the weight_norm key says
-MEAN_CLIPPED = "mean_clipped"  # detached batch mean 1, clipped to [weight_min, weight_max]
+# How the weights are normalised: raw recognizer outputs and the config -> training weights.
+CONFIGURED = as_configured  # as the weight_norm key says
+MEAN_CLIPPED = mean_clipped  # detached batch mean 1, clipped to [weight_min, weight_max]
 
-RECOGNIZER_KEYS = (
-    "atjt_groups",
-    "noise_learning_rate",
-    "noise_optimizer",
-    "noise_sparse_gradient",
-    "compile_recognizer",
-    "noise_embedding_size",
-    "noise_attention_hidden",
-    "noise_output_hidden",
-    "noise_dropout",
-    "recognizer_mode",
-)
-AUXILIARY_KEYS = ("noise_ratio", "replace_count", "corruption_target", "corruption_sampling")
+Normalisation = Callable[[torch.Tensor, Mapping[str, Any]], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,8 @@ class DenoiseMode:
     trains_recognizers: str  # AUXILIARY, RECOMMENDER, BOTH or NEITHER
     auxiliary_task: str | None  # JOINT, BEFORE, or None: no auxiliary batches
     weight_gradient: bool  # L_R's gradient reaches the recognizers through the weights
-    normalisation: str | None  # CONFIGURED, MEAN_CLIPPED, or None (no recognizer weights)
-    loss_weights: str | None  # 'tce' / 'rce' / 'oracle': row weights without recognizers
-    keys: tuple[str, ...]  # our keys this mode reads (beyond the common ones)
+    normalisation: Normalisation | None  # CONFIGURED, MEAN_CLIPPED; None: no recognizers
+    row_weighting: type[RowWeighting] | None  # row weights without recognizers
     recognizers_text: str  # docs/modes.md: what trains the recognizers
     weights_text: str  # docs/modes.md: where the weights come from
 
@@ -61,12 +62,40 @@ class DenoiseMode:
     @property
     def reweights(self) -> bool:
         """Whether the mode weights the recommender's rows at all (every mode but none)."""
-        return self.uses_recognizers or self.loss_weights is not None
+        return self.uses_recognizers or self.row_weighting is not None
+
+    @property
+    def joint_auxiliary(self) -> bool:
+        """Whether auxiliary batches train the recognizers beside every recommender batch."""
+        return self.auxiliary_task == JOINT
+
+    @property
+    def pretrains_recognizers(self) -> bool:
+        """Whether the recognizers learn the auxiliary task before the recommender trains."""
+        return self.auxiliary_task == BEFORE
 
     @property
     def steps_recognizers(self) -> bool:
         """Whether each recommender step also steps the round's recognizer."""
-        return self.weight_gradient or self.auxiliary_task == JOINT
+        return self.weight_gradient or self.joint_auxiliary
+
+    @property
+    def needs_ground_truth(self) -> bool:
+        """Whether the mode cannot run without the dataset's ``.noise`` file."""
+        return self.row_weighting is not None and self.row_weighting.needs_ground_truth
+
+    @property
+    def loss_weights(self) -> str | None:
+        """The mode's name where it weights rows without recognizers ('tce', 'rce', 'oracle'),
+        else None."""
+        return self.name if self.row_weighting is not None else None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Our keys this mode reads beyond the common ones (declared with the keys)."""
+        from recbole_atjt.keys import keys_read_by  # the key table reads this registry
+
+        return keys_read_by(self.name)
 
 
 def _mode(name: str, **fields) -> DenoiseMode:
@@ -82,8 +111,7 @@ MODES: dict[str, DenoiseMode] = {
             auxiliary_task=None,
             weight_gradient=False,
             normalisation=None,
-            loss_weights=None,
-            keys=(),
+            row_weighting=None,
             recognizers_text="no recognizers: plain RecBole training (the same parameters as "
             "stock RecBole for the same seed and config)",
             weights_text="-",
@@ -94,15 +122,7 @@ MODES: dict[str, DenoiseMode] = {
             auxiliary_task=JOINT,
             weight_gradient=True,
             normalisation=CONFIGURED,
-            loss_weights=None,
-            keys=(
-                *RECOGNIZER_KEYS,
-                *AUXILIARY_KEYS,
-                "alpha",
-                "alpha_scale",
-                "weight_norm",
-                "recognizer_reset",
-            ),
+            row_weighting=None,
             recognizers_text="the auxiliary task (corrupted vs original) **and** the recommender "
             "loss, jointly: `L = L_R + alpha/(G-1) * sum_j L_D_j` (paper)",
             weights_text="with gradient; `weight_norm`",
@@ -113,14 +133,7 @@ MODES: dict[str, DenoiseMode] = {
             auxiliary_task=BEFORE,
             weight_gradient=False,
             normalisation=CONFIGURED,
-            loss_weights=None,
-            keys=(
-                *RECOGNIZER_KEYS,
-                *AUXILIARY_KEYS,
-                "weight_norm",
-                "dnr_pretrain_epochs",
-                "dnr_holdout",
-            ),
+            row_weighting=None,
             recognizers_text="the auxiliary task alone, before the recommender trains, until "
             "its AUC on a held-out slice stops improving (at most `dnr_pretrain_epochs` "
             "passes); then frozen",
@@ -132,16 +145,7 @@ MODES: dict[str, DenoiseMode] = {
             auxiliary_task=JOINT,
             weight_gradient=False,
             normalisation=MEAN_CLIPPED,
-            loss_weights=None,
-            keys=(
-                *RECOGNIZER_KEYS,
-                *AUXILIARY_KEYS,
-                "alpha",
-                "alpha_scale",
-                "recognizer_reset",
-                "weight_min",
-                "weight_max",
-            ),
+            row_weighting=None,
             recognizers_text="the auxiliary task alone, alongside the recommender (online DNR: "
             "the same auxiliary batches as `atjt`, no gradient from L_R)",
             weights_text="detached, batch mean 1, clipped to [`weight_min`, `weight_max`]",
@@ -152,8 +156,7 @@ MODES: dict[str, DenoiseMode] = {
             auxiliary_task=None,
             weight_gradient=True,
             normalisation=CONFIGURED,
-            loss_weights=None,
-            keys=(*RECOGNIZER_KEYS, "weight_norm", "recognizer_reset"),
+            row_weighting=None,
             recognizers_text="the recommender loss alone (no auxiliary batches; `alpha` has "
             "no effect)",
             weights_text="with gradient; `weight_norm`",
@@ -164,8 +167,7 @@ MODES: dict[str, DenoiseMode] = {
             auxiliary_task=None,
             weight_gradient=False,
             normalisation=None,
-            loss_weights="tce",
-            keys=("drop_rate", "num_gradual"),
+            row_weighting=TruncatedLoss,
             recognizers_text="no recognizers. T-CE (WSDM 2021): each batch drops its "
             "highest-loss positive rows; the share rises linearly from 0 to `drop_rate` over "
             "`num_gradual` epochs",
@@ -177,8 +179,7 @@ MODES: dict[str, DenoiseMode] = {
             auxiliary_task=None,
             weight_gradient=False,
             normalisation=None,
-            loss_weights="rce",
-            keys=("beta",),
+            row_weighting=ReweightedLoss,
             recognizers_text="no recognizers. R-CE (WSDM 2021): positives weighted by "
             "`pred**beta`, negatives by `(1-pred)**beta`; for CE / BPR losses "
             "`exp(-beta * loss)` divided by its batch mean",
@@ -190,8 +191,7 @@ MODES: dict[str, DenoiseMode] = {
             auxiliary_task=None,
             weight_gradient=False,
             normalisation=None,
-            loss_weights="oracle",
-            keys=(),
+            row_weighting=GroundTruthWeights,
             recognizers_text="no recognizers. The ceiling of sequence reweighting: a sequence "
             "whose target is an interaction the dataset's `.noise` file marks injected gets "
             "weight 0, every other 1 (its sampled negatives alike); needs that file",
@@ -200,8 +200,15 @@ MODES: dict[str, DenoiseMode] = {
     )
 }
 
-# Our keys that only some modes read (a search over one of them is refused for the others).
-MODE_SPECIFIC_KEYS = tuple(sorted({k for m in MODES.values() for k in m.keys}))
+
+def __getattr__(name: str) -> Any:
+    """``MODE_SPECIFIC_KEYS``: our keys that only some modes read (a search over one of them
+    is refused for the others), from the key table, which itself reads :data:`MODES`."""
+    if name == "MODE_SPECIFIC_KEYS":
+        from recbole_atjt.keys import MODE_SPECIFIC_KEYS
+
+        return MODE_SPECIFIC_KEYS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def mode(name: str) -> DenoiseMode:

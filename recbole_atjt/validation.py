@@ -6,118 +6,21 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from recbole_atjt.data.corruption import CORRUPTION_TARGETS
 from recbole_atjt.errors import ATJTError
+from recbole_atjt.keys import KEYS, int_at_least, is_int, number
 from recbole_atjt.model.recognizer import SPARSE_EXACT_OPTIMIZERS
-from recbole_atjt.modes import MODES, mode
+from recbole_atjt.modes import mode
 
-NOISE_OPTIMIZERS = ("adagrad", "adam", "adamw", "sgd", "rmsprop")
-WEIGHT_NORMS = ("none", "batch_mean", "self")
-ALPHA_SCALES = ("none", "loss")
-RECOGNIZER_MODES = ("eval", "train", "split")
-RECOGNIZER_RESETS = ("none", "round")
-INTERACTION_CLEANINGS = ("none", "oracle", "cooccurrence", "recognizer")
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _int_at_least(low: int) -> tuple[Callable[[Any], bool], str]:
-    return (lambda v: _is_int(v) and v >= low), f"an integer >= {low}"
-
-
-def _number(test: Callable[[float], bool], text: str) -> tuple[Callable[[Any], bool], str]:
-    return (lambda v: _is_number(v) and test(v)), text
-
-
-def _choice(options: tuple[str, ...]) -> tuple[Callable[[Any], bool], str]:
-    return (lambda v: isinstance(v, str) and v.lower() in options), f"one of {list(options)}"
-
-
-def _name_or_none(text: str) -> tuple[Callable[[Any], bool], str]:
-    return (lambda v: v is None or (isinstance(v, str) and v != "")), text
-
-
-def _size_list() -> tuple[Callable[[Any], bool], str]:
-    return (
-        lambda v: isinstance(v, (list, tuple)) and all(_is_int(x) and x >= 1 for x in v),
-        "a list of positive integers, e.g. [32]",
-    )
-
-
+# Each of our keys: (whether a value is valid, what is allowed), from the key table.
 RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "denoise": _choice(tuple(MODES)),
-    "atjt_groups": _int_at_least(2),
-    "alpha": _number(lambda v: v >= 0, "a number >= 0"),
-    "noise_ratio": _number(lambda v: 0 < v < 1, "a number in (0, 1)"),
-    "replace_count": _int_at_least(1),
-    "noise_learning_rate": _number(lambda v: v > 0, "a number > 0"),
-    "noise_optimizer": _choice(NOISE_OPTIMIZERS),
-    "noise_embedding_size": _int_at_least(1),
-    "noise_attention_hidden": _size_list(),
-    "noise_output_hidden": _size_list(),
-    "noise_dropout": _number(lambda v: 0 <= v < 1, "a number in [0, 1)"),
-    "noise_sparse_gradient": (
-        lambda v: isinstance(v, bool) or (isinstance(v, str) and v.lower() == "auto"),
-        "auto, True or False",
-    ),
-    "compile_recognizer": (lambda v: isinstance(v, bool), "true or false"),
-    "dnr_pretrain_epochs": _int_at_least(1),
-    "weight_norm": _choice(WEIGHT_NORMS),
-    "alpha_scale": _choice(ALPHA_SCALES),
-    "recognizer_mode": _choice(RECOGNIZER_MODES),
-    "recognizer_reset": _choice(RECOGNIZER_RESETS),
-    "corruption_target": _choice(CORRUPTION_TARGETS),
-    "corruption_sampling": _choice(("uniform", "popularity")),
-    "weight_min": _number(lambda v: v >= 0, "a number >= 0"),
-    "weight_max": _number(lambda v: v > 0, "a number > 0"),
-    "dnr_holdout": _number(lambda v: 0 < v < 1, "a number in (0, 1)"),
-    "loss_attribute": _name_or_none("a name or ~"),
-    "fixed_eval_candidates": (lambda v: isinstance(v, bool), "true or false"),
-    "dataset_properties": _name_or_none("a dataset name or ~"),
-    "run_dir": (lambda v: isinstance(v, str) and v != "", "a folder path"),
-    "drop_rate": _number(lambda v: 0 <= v < 1, "a number in [0, 1)"),
-    "num_gradual": _int_at_least(1),
-    "beta": _number(lambda v: v >= 0, "a number >= 0"),
-    "interaction_cleaning": _choice(INTERACTION_CLEANINGS),
-    "cleaning_share": _number(lambda v: 0 < v < 1, "a number in (0, 1)"),
-    "cleaning_threshold": (
-        lambda v: v is None or (_is_number(v) and 0 < v < 1),
-        "a number in (0, 1) or ~",
-    ),
-    "cleaning_item_keep": _int_at_least(1),
-    "cleaning_user_share": _number(lambda v: 0 < v < 1, "a number in (0, 1)"),
-    "cleaning_epochs": _int_at_least(1),
-    "cleaning_min_gain": _number(lambda v: v >= 0, "a number >= 0"),
-    "cleaning_learning_rate": _number(lambda v: v > 0, "a number > 0"),
-    "cleaning_corruption_sampling": _choice(("uniform", "popularity")),
-    "torch_threads": (lambda v: v is None or (_is_int(v) and v >= 1), "an integer >= 1 or ~"),
-    "base_model_config": (
-        lambda v: isinstance(v, dict) and all(k in RULES for k in v),
-        "a mapping from keys of recbole_atjt that the base model also reads (alpha, beta) "
-        "to the value the base model gets",
-    ),
+    name: key.rule.check for name, key in KEYS.items()
 }
 
 
+INTERACTION_CLEANINGS = KEYS["interaction_cleaning"].rule.values
+
 # Keys whose value is a name from a fixed list (case-insensitive: Config lower-cases them).
-CHOICE_KEYS = (
-    "denoise",
-    "noise_optimizer",
-    "weight_norm",
-    "alpha_scale",
-    "recognizer_mode",
-    "recognizer_reset",
-    "corruption_target",
-    "corruption_sampling",
-    "interaction_cleaning",
-    "cleaning_corruption_sampling",
-)
+CHOICE_KEYS = tuple(name for name, key in KEYS.items() if key.rule.names)
 
 
 def _check_rules(config: Mapping[str, Any], rules: dict, required: bool) -> None:
@@ -170,7 +73,7 @@ def validate_atjt_keys(config: Mapping[str, Any]) -> None:
             "are not supported (its per-group loaders sample without the model); allowed: "
             "dynamic: False"
         )
-    if config.get("enable_scaler") and config["denoise"].lower() != "none":
+    if config.get("enable_scaler") and chosen.reweights:
         raise ATJTError(
             "config key 'enable_scaler': True is not supported with denoise != 'none'; "
             "allowed: False"
@@ -183,14 +86,14 @@ def validate_atjt_keys(config: Mapping[str, Any]) -> None:
 # torch (a zero history length or batch size) or silently ignores (epochs below 1 train nothing
 # and report an untrained model's metrics).
 RECBOLE_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "epochs": _int_at_least(1),
-    "train_batch_size": _int_at_least(1),
-    "eval_batch_size": _int_at_least(1),
-    "MAX_ITEM_LIST_LENGTH": _int_at_least(1),
-    "learning_rate": _number(lambda v: v > 0, "a number > 0"),
-    "weight_decay": _number(lambda v: v >= 0, "a number >= 0"),
-    "stopping_step": _int_at_least(1),
-    "seed": (_is_int, "an integer"),
+    "epochs": int_at_least(1).check,
+    "train_batch_size": int_at_least(1).check,
+    "eval_batch_size": int_at_least(1).check,
+    "MAX_ITEM_LIST_LENGTH": int_at_least(1).check,
+    "learning_rate": number(lambda v: v > 0, "> 0").check,
+    "weight_decay": number(lambda v: v >= 0, ">= 0").check,
+    "stopping_step": int_at_least(1).check,
+    "seed": (is_int, "an integer"),
 }
 
 
@@ -228,7 +131,7 @@ def validate_recbole_keys(config: Mapping[str, Any]) -> None:
 
 # Base-model settings RecBole accepts but then fails on deep inside the model.
 MODEL_RULES: dict[str, dict[str, tuple[Callable[[Any], bool], str]]] = {
-    "FEARec": {"n_layers": _int_at_least(2)},  # its hybrid attention divides by n_layers - 1
+    "FEARec": {"n_layers": int_at_least(2).check},  # its hybrid attention divides by n_layers - 1
 }
 
 

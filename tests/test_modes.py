@@ -55,6 +55,7 @@ def test_the_oracle_weights_rows_without_recognizers_or_keys():
     assert oracle.loss_weights == "oracle" and oracle.reweights
     assert not oracle.uses_recognizers and not oracle.steps_recognizers
     assert oracle.keys == () and oracle.auxiliary_task is None
+    assert [m.name for m in MODES.values() if m.needs_ground_truth] == ["oracle"]
     refused = "'corruption_sampling' has no effect with denoise 'oracle'"
     with pytest.raises(ATJTError, match=refused):
         _check_keys_matter({"corruption_sampling": {"grid_search": ["popularity"]}}, "oracle")

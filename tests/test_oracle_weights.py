@@ -39,22 +39,22 @@ def test_oracle_weights_by_hand():
 
 def test_a_sequences_weight_covers_its_sampled_negatives(tmp_path):
     config, train, _, _, net = build("DCN", tmp_path, denoise="oracle")
-    trainer = ATJTTrainer(config, net)
+    oracle = ATJTTrainer(config, net).row_weighting
     n_items = train._dataset.item_num
     # injected: (user 1, item 5) and (user 4, item 8); times = 3: positives, then 2 negatives
     keys = torch.tensor([1 * n_items + 5, 4 * n_items + 8])
-    trainer._oracle = (keys, n_items, 3)
+    oracle.injected = (keys, n_items, 3)
     users = torch.tensor([1, 2, 3, 4] * 3)
     items = torch.tensor([5, 6, 7, 8, 8, 5, 2, 3, 9, 9, 5, 5])  # negatives' items do not count
     batch = Interaction({config["USER_ID_FIELD"]: users, config["ITEM_ID_FIELD"]: items})
-    w = trainer._oracle_row_weights(batch, 12)
+    w = oracle.row_weights(batch, 12)
     assert torch.equal(w, torch.tensor([0.0, 2.0, 2.0, 0.0] * 3))
     # a CE / BPR model: one loss row per sequence
-    trainer._oracle = (keys, n_items, 1)
+    oracle.injected = (keys, n_items, 1)
     one_row = Interaction({"user_id": users[:4], "item_id": items[:4]})
-    assert torch.equal(trainer._oracle_row_weights(one_row, 4), torch.tensor([0.0, 2, 2, 0]))
+    assert torch.equal(oracle.row_weights(one_row, 4), torch.tensor([0.0, 2, 2, 0]))
     with pytest.raises(ATJTError, match="per-row losses"):
-        trainer._oracle_row_weights(one_row, 6)
+        oracle.row_weights(one_row, 6)
 
 
 @pytest.mark.parametrize(

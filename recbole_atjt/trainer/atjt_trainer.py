@@ -18,24 +18,13 @@ import torch
 from recbole.utils import set_color
 
 from recbole_atjt.compat import load_checkpoint, trusted_torch_load
-from recbole_atjt.data.ground_truth import (
-    is_noisy,
-    load_ground_truth,
-    noisy_pair_keys,
-    required_ground_truth,
-)
 from recbole_atjt.data.groups import GroupedTrainData
 from recbole_atjt.errors import ATJTError
-from recbole_atjt.modes import BEFORE, mode
+from recbole_atjt.modes import mode
 from recbole_atjt.trainer import resume
 from recbole_atjt.trainer.candidate_scores import SampledCandidateEvaluation
 from recbole_atjt.trainer.denoiser import Denoiser
-from recbole_atjt.trainer.loss_denoising import (
-    oracle_weights,
-    rce_weights,
-    tce_drop_rate,
-    tce_weights,
-)
+from recbole_atjt.trainer.loss_denoising import RowWeighting
 from recbole_atjt.trainer.per_sequence_loss import (
     resolve_loss_attribute,
     row_losses,
@@ -43,8 +32,6 @@ from recbole_atjt.trainer.per_sequence_loss import (
     weighted_loss,
 )
 from recbole_atjt.trainer.statistics import EpochStatistics
-
-BCE_LOSSES = (torch.nn.BCEWithLogitsLoss, torch.nn.BCELoss)
 
 
 class StepTogether:
@@ -71,7 +58,6 @@ class ATJTTrainer(SampledCandidateEvaluation):
         self.alpha: float = config["alpha"]
         self.history_field = config["ITEM_ID_FIELD"] + config["LIST_SUFFIX"]
         self.target_field = config["ITEM_ID_FIELD"]
-        self.user_field = config["USER_ID_FIELD"]
         self.loss_attribute = (
             resolve_loss_attribute(model, config["loss_attribute"]) if self.mode.reweights else None
         )
@@ -85,14 +71,13 @@ class ATJTTrainer(SampledCandidateEvaluation):
         self._train_data = None
         self._epoch = self._batch = 0
         self._last_parts: dict[str, torch.Tensor] = {}
-        # oracle: the ground-truth file (checked before any training), then its injected
-        # pairs as keys, the item count they are keyed by, and loss rows per sequence
-        self._ground_truth_file = (
-            required_ground_truth(config, "denoise", self.mode.name)
-            if self.mode.loss_weights == "oracle"
+        # the mode's row weights without recognizers (T-CE, R-CE, the oracle), built now so
+        # that what they need (the oracle's ground-truth file) is checked before any training
+        self.row_weighting: RowWeighting | None = (
+            self.mode.row_weighting(config, model, self.loss_attribute, self.device)
+            if self.mode.row_weighting is not None
             else None
         )
-        self._oracle: tuple[torch.Tensor, int, int] | None = None
 
     # ---- set-up -------------------------------------------------------------
 
@@ -153,7 +138,7 @@ class ATJTTrainer(SampledCandidateEvaluation):
         start = time.perf_counter()
         if self.mode.uses_recognizers:
             loss = self._joint_epoch(train_data, epoch_idx, show_progress)
-        elif self.mode.loss_weights:
+        elif self.row_weighting is not None:
             loss = self._loss_denoised_epoch(train_data, epoch_idx, show_progress)
         else:
             loss = super()._train_epoch(train_data, epoch_idx, loss_func, show_progress)
@@ -169,8 +154,7 @@ class ATJTTrainer(SampledCandidateEvaluation):
 
     def _loss_denoised_epoch(self, train_data, epoch_idx, show_progress):
         """T-CE / R-CE / oracle: RecBole's epoch with per-row weights without recognizers."""
-        if self.mode.loss_weights == "oracle" and self._oracle is None:
-            self._oracle = self._oracle_keys(train_data)
+        self.row_weighting.prepare(train_data)
         statistics = EpochStatistics(self.device)
         loss = super()._train_epoch(
             train_data,
@@ -183,47 +167,12 @@ class ATJTTrainer(SampledCandidateEvaluation):
 
     def _loss_denoised_loss(self, epoch_idx: int, statistics: EpochStatistics, interaction):
         losses = row_losses(self.model, interaction, self.loss_attribute)
-        if self.mode.loss_weights == "tce":
-            label = self.config["LABEL_FIELD"]
-            positive = (
-                interaction[label] > 0.5
-                if label in interaction.interaction
-                else torch.ones_like(losses.rows, dtype=torch.bool)
-            )
-            rate = tce_drop_rate(epoch_idx, self.config["drop_rate"], self.config["num_gradual"])
-            w = tce_weights(losses.rows, positive, rate)
-        elif self.mode.loss_weights == "oracle":
-            w = self._oracle_row_weights(interaction, losses.rows.numel())
-        else:
-            bce = isinstance(getattr(self.model, self.loss_attribute), BCE_LOSSES)
-            w = rce_weights(losses.rows, self.config["beta"], normalise=not bce)
+        w = self.row_weighting(interaction, losses.rows, epoch_idx)
         loss = weighted_loss(losses, w)
         self._last_parts = {"row weights": w, "recommender loss": loss}
         statistics.add_weights(w)
         statistics.add_losses(losses, w)
         return loss
-
-    def _oracle_keys(self, train_data) -> tuple[torch.Tensor, int, int]:
-        """The injected (user, item) pairs of the training dataset, keyed for is_noisy."""
-        dataset = train_data._dataset
-        truth = load_ground_truth(self._ground_truth_file, dataset.uid_field, dataset.iid_field)
-        keys = noisy_pair_keys(dataset, truth).to(self.device)
-        return keys, dataset.item_num, train_data.times
-
-    def _oracle_row_weights(self, interaction, n_rows: int) -> torch.Tensor:
-        """oracle: weight 0 for a sequence whose target is injected, else 1, batch mean 1;
-        a pointwise model's sampled negatives (after the positive rows) share their
-        sequence's weight, as under the recognizers."""
-        keys, n_items, times = self._oracle
-        n_sequences = len(interaction) // times
-        injected = is_noisy(
-            keys,
-            interaction[self.user_field][:n_sequences],
-            interaction[self.target_field][:n_sequences],
-            n_items,
-        )
-        w = oracle_weights(injected)
-        return w.repeat(rows_per_sequence(n_rows, n_sequences))
 
     def _log_statistics(self, epoch_idx: int, statistics: EpochStatistics) -> None:
         self.epoch_statistics[epoch_idx] = statistics.summary()
@@ -235,7 +184,7 @@ class ATJTTrainer(SampledCandidateEvaluation):
         """G rounds; in round k, group k trains the recommender weighted by g_k."""
         self.attach(train_data)
         denoiser = self.denoiser
-        if self.mode.auxiliary_task == BEFORE and not denoiser.pretrained:
+        if self.mode.pretrains_recognizers and not denoiser.pretrained:
             passes = denoiser.pretrain(self.config["dnr_pretrain_epochs"], show_progress)
             self.logger.info(f"DNR pretraining done (held-out AUC per pass): {passes}")
         statistics = EpochStatistics(self.device)

@@ -15,28 +15,9 @@ from recbole_atjt.data.corruption import corrupt_sequences, popularity_weights
 from recbole_atjt.data.groups import GroupedTrainData
 from recbole_atjt.detection import roc_auc
 from recbole_atjt.model.recognizer import NoiseRecognizer, sparse_gradient
-from recbole_atjt.modes import CONFIGURED, JOINT, MEAN_CLIPPED, mode
+from recbole_atjt.modes import mode
 
-TINY_MEAN = 1e-12  # a batch whose weights all underflow to 0 is not divided by 0
 LOSS_AVERAGE_DECAY = 0.9  # alpha_scale: loss, moving average of the per-row loss over batches
-
-
-def normalised(
-    w: torch.Tensor, how: str | None, weight_norm: str, bounds: tuple[float, float]
-) -> torch.Tensor:
-    """Training weights from raw recognizer outputs, as the mode and ``weight_norm`` say.
-
-    ``self`` divides by the batch mean *with* gradient: L_R is then unchanged when all
-    weights scale by one factor, so the recommender loss cannot shrink them all together.
-    """
-    if how == MEAN_CLIPPED:
-        w = w.detach()
-        return (w / w.mean().clamp_min(TINY_MEAN)).clamp(*bounds)
-    if how == CONFIGURED and weight_norm == "batch_mean":
-        return w / w.detach().mean().clamp_min(TINY_MEAN)
-    if how == CONFIGURED and weight_norm == "self":
-        return w / w.mean().clamp_min(TINY_MEAN)
-    return w
 
 
 class Denoiser(nn.Module):
@@ -120,11 +101,7 @@ class Denoiser(nn.Module):
         g.train(self.recognizer_mode == "train")
         with torch.set_grad_enabled(self.mode.weight_gradient and torch.is_grad_enabled()):
             w = g(history, target)
-        return self._normalised(w)
-
-    def _normalised(self, w: torch.Tensor) -> torch.Tensor:
-        bounds = (self.config["weight_min"], self.config["weight_max"])
-        return normalised(w, self.mode.normalisation, self.config["weight_norm"], bounds)
+        return self.mode.normalisation(w, self.config)
 
     @property
     def fuses_passes(self) -> bool:
@@ -135,7 +112,7 @@ class Denoiser(nn.Module):
         fused pass would spend a backward on rows whose gradient is discarded.)
         """
         return (
-            self.mode.auxiliary_task == JOINT
+            self.mode.joint_auxiliary
             and self.mode.weight_gradient
             and self.recognizer_mode != "split"
         )
@@ -145,7 +122,7 @@ class Denoiser(nn.Module):
         joint training, the auxiliary loss averaged over G-1 batches outside group k
         (``None`` without it). One recognizer forward where :attr:`fuses_passes`, with the
         same values as the separate passes (same batches, same corruption draws)."""
-        if self.mode.auxiliary_task != JOINT:
+        if not self.mode.joint_auxiliary:
             return self.training_weights(k, history, target), None
         n_auxiliary = self.n_groups - 1
         if not self.fuses_passes:
@@ -165,7 +142,8 @@ class Denoiser(nn.Module):
             F.binary_cross_entropy_with_logits(logit, batch.labels)
             for logit, batch in zip(auxiliary_logits, noisy, strict=True)
         )
-        return self._normalised(torch.sigmoid(weight_logits)), loss_d / n_auxiliary
+        w = self.mode.normalisation(torch.sigmoid(weight_logits), self.config)
+        return w, loss_d / n_auxiliary
 
     # ---- the auxiliary task -------------------------------------------------
 
