@@ -73,9 +73,11 @@ def _page_cell(name: str, dataset: str, summary: dict) -> str:
 def datasets_table(out: str) -> list[str]:
     """Users, items and interactions of every dataset a stored clean run used."""
     stats = {}
-    for path, run in runs_of(out):
-        if not (run.get("run_key") or {}).get("noise"):  # an injected copy has other counts
-            stats.setdefault(os.path.basename(os.path.dirname(path)), run.get("dataset_stats"))
+    for dataset in stored_datasets(out):
+        runs = (run for _, run in runs_of(out, dataset=dataset))
+        clean = (run for run in runs if not (run.get("run_key") or {}).get("noise"))
+        if (run := next(clean, None)) is not None:  # an injected copy has other counts
+            stats[dataset] = run.get("dataset_stats")
     if not stats:
         return []
     lines = ["| dataset | users | items | interactions |", "|---|---:|---:|---:|"]

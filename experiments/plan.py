@@ -20,7 +20,6 @@ from collections import defaultdict
 
 import numpy as np
 
-from experiments.defaults_digest import defaults_conflict
 from experiments.design import Cell
 from experiments.report import tuned_note
 from experiments.runner import Setting
@@ -28,6 +27,7 @@ from experiments.store import (
     finished_runs,
     identity,
     read_run,
+    records_todays_defaults,
     run_key,
     run_path,
     runs_at_any_depth,
@@ -58,7 +58,7 @@ def stored_durations(out_dir: str, dataset: str, budget: str) -> dict[tuple, lis
             continue
         settings = {"denoise": run.get("denoise", "none"), **key.get("settings", {})}
         model, denoise, groups = _kind(run.get("model", ""), settings)
-        today = run.get("defaults") is not None and defaults_conflict(run) is None
+        today = records_todays_defaults(run)
         kinds = {(model, denoise, groups), (model, denoise, None), (model, ANY, None)}
         for kind in kinds:
             found[(today, *kind)].append(run["wall_seconds"])

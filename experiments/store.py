@@ -126,6 +126,12 @@ def is_current(run: dict) -> bool:
     return (run.get("run_key") or {}).get("format") == RUN_FORMAT
 
 
+def records_todays_defaults(run: dict) -> bool:
+    """Whether ``run`` records the defaults digest of today's properties files (a run stored
+    before runs recorded it does not)."""
+    return run.get("defaults") is not None and defaults_conflict(run) is None
+
+
 def runs_of(out_dir: str, name: str = "*", dataset: str = "*") -> Iterator[tuple[str, dict]]:
     """(path, run) of every run stored by experiment ``name`` on ``dataset`` (``*``: any),
     in path order."""
@@ -148,7 +154,8 @@ def runs_at_any_depth(out_dir: str, dataset: str) -> Iterator[dict]:
 
 def stored_datasets(out_dir: str) -> list[str]:
     """The datasets any experiment stored a run of."""
-    return sorted({os.path.basename(os.path.dirname(path)) for path, _ in runs_of(out_dir)})
+    paths = glob.glob(os.path.join(out_dir, "*", RUNS, "*", "*.json"))
+    return sorted({os.path.basename(os.path.dirname(path)) for path in paths})
 
 
 def finished_runs(out_dir: str, dataset: str) -> dict[str, str]:
