@@ -85,12 +85,6 @@ class DenoiseMode:
         return self.row_weighting is not None and self.row_weighting.needs_ground_truth
 
     @property
-    def loss_weights(self) -> str | None:
-        """The mode's name where it weights rows without recognizers ('tce', 'rce', 'oracle'),
-        else None."""
-        return self.name if self.row_weighting is not None else None
-
-    @property
     def keys(self) -> tuple[str, ...]:
         """Our keys this mode reads beyond the common ones (declared with the keys)."""
         from recbole_atjt.keys import keys_read_by  # the key table reads this registry

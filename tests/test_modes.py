@@ -52,7 +52,7 @@ def test_the_oracle_weights_rows_without_recognizers_or_keys():
     from recbole_atjt.tune import _check_keys_matter
 
     oracle = MODES["oracle"]
-    assert oracle.loss_weights == "oracle" and oracle.reweights
+    assert oracle.needs_ground_truth and oracle.reweights
     assert not oracle.uses_recognizers and not oracle.steps_recognizers
     assert oracle.keys == () and oracle.auxiliary_task is None
     assert [m.name for m in MODES.values() if m.needs_ground_truth] == ["oracle"]

@@ -65,7 +65,7 @@ def check_ground_truth(config) -> None:
     that a malformed one stops the run before training."""
     path = ground_truth_path(config)
     chosen = mode(config["denoise"])
-    reads = chosen.uses_recognizers or chosen.loss_weights == "oracle"
+    reads = chosen.uses_recognizers or chosen.needs_ground_truth
     if os.path.isfile(path) and (reads or config["interaction_cleaning"] != "none"):
         load_ground_truth(path, config["USER_ID_FIELD"], config["ITEM_ID_FIELD"])
 

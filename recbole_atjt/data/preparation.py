@@ -16,6 +16,7 @@ from recbole_atjt.data.ground_truth import check_ground_truth, required_ground_t
 from recbole_atjt.data.history_feature import HistoryFeatureDataset
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.model.support import check_model_support
+from recbole_atjt.modes import mode
 
 SUPPORTED_TYPES = (ModelType.SEQUENTIAL, ModelType.CONTEXT)
 
@@ -83,7 +84,7 @@ def check_inputs(config) -> None:
 def check_model_type(config) -> None:
     """Refuse reweighting for models that have no interaction history to denoise (any other
     model trains plainly, with or without interaction cleaning)."""
-    if config["MODEL_TYPE"] not in SUPPORTED_TYPES and config["denoise"] != "none":
+    if config["MODEL_TYPE"] not in SUPPORTED_TYPES and mode(config["denoise"]).reweights:
         raise ATJTError(
             f"model {config['model']} is a {config['MODEL_TYPE'].name.lower()} recommender "
             f"without interaction histories: denoise '{config['denoise']}' has no sequences to "
@@ -95,8 +96,8 @@ def check_model_type(config) -> None:
 def check_cleaning(config) -> None:
     """Interaction cleaning needs a leave-one-out split; ``oracle`` (a cleaning, or the
     weights) the ground truth."""
-    if config["denoise"] == "oracle":
-        required_ground_truth(config, "denoise", "oracle")
+    if mode(config["denoise"]).needs_ground_truth:
+        required_ground_truth(config, "denoise", config["denoise"])
     cleaning = config["interaction_cleaning"]
     if cleaning == "none":
         return
@@ -118,8 +119,8 @@ def _fixed(config, loader, negatives=None):
 
 
 def _check_groups(config, train_data) -> None:
-    if config["denoise"] == "none":
-        return
+    if not mode(config["denoise"]).uses_recognizers:
+        return  # groups split the users between recognizers
     dataset = train_data._dataset
     n_users = len(set(dataset.inter_feat[dataset.uid_field].tolist()))
     if config["atjt_groups"] > n_users:
