@@ -239,7 +239,7 @@ def _holder(lock: str) -> tuple[str, int] | None:
         return None
 
 
-def _is_current(lock: str, fd: int) -> bool:
+def _names_open_file(lock: str, fd: int) -> bool:
     """Whether ``lock`` still names the file open as ``fd`` (not removed or replaced)."""
     try:
         return os.stat(lock).st_ino == os.fstat(fd).st_ino
@@ -256,7 +256,7 @@ def _take(lock: str) -> int | None:
         except BlockingIOError:
             os.close(fd)
             return None
-        if _is_current(lock, fd):
+        if _names_open_file(lock, fd):
             os.ftruncate(fd, 0)
             os.write(fd, f"{socket.gethostname()} {os.getpid()}".encode())
             return fd
