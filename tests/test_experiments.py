@@ -305,3 +305,23 @@ def test_a_plan_writes_nothing(tmp_path, capsys):
     assert main(["cleaning", "--models", "DCN", "--plan", *where]) == 0
     assert "DCN" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_leaderboard_reads_page_summaries_never_their_markdown(tmp_path):
+    from experiments.summary import figures, page_summary, write_summary
+
+    out = tmp_path / "results"
+    (out / "table4").mkdir(parents=True)
+    page = out / "table4" / "d.md"
+    table = figures(["row", "column", "NDCG@5", "Δ NDCG@5"], [["DCN", "WAT", 0.25, -0.5]])
+    write_summary(str(page), page_summary("table4", "d", 2, 1, table))
+    page.write_text("- models not run here: X (of the paper's six)\n\n**Partial page**\n")
+    (out / "kept").mkdir()
+    (out / "kept" / "README.md").write_text("# recbole_atjt results\n")
+    assert main(["leaderboard", "--out", str(out)]) == 0
+    board = (out / "README.md").read_text()
+    assert "| Table 4 | [page](table4/d.md) (partial) |" in board
+    assert "Stored: 1 of 2 planned runs." in board
+    assert "| DCN | WAT | 0.2500 | -0.5000 |" in board and "|---|---|---:|---:|" in board
+    assert "X not run" not in board
+    assert "each folder's README says what it holds: [kept/](kept/README.md)." in board
