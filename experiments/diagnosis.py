@@ -51,6 +51,7 @@ from experiments.report import (
 from experiments.runner import Setting, run_cells
 from experiments.store import checked_results
 from experiments.summary import figures, page_summary, write_summary
+from experiments.wording import protocol
 
 NAME = "diagnosis"
 PARTIAL_PAGE = "**Partial page**"  # opens a page written before all its planned runs were stored
@@ -515,9 +516,8 @@ def header(d: Diagnosis, setting: Setting) -> list[str]:
         f"# diagnosis on {dataset}",
         "",
         *(stored_only_lines(d) if d.stored_only else []),
-        "Protocol: time-ordered leave-one-out; each user's true next item ranked against 100 fixed "
-        "sampled items; test metrics of the epoch with the best validation NDCG@5. Screening "
-        f"(stages 1-2) runs seed {d.seeds[0]} only; confirmation cells are mean ± std over "
+        protocol() + f" Screening (stages 1-2) runs seed {d.seeds[0]} only; confirmation cells are "
+        "mean ± std over "
         f"{_seeds(len(d.seeds))} ({seeds}); Δ and recovered shares are paired by seed. Models: "
         f"{', '.join(d.models)}; columns: clean and 20% injected noise (a copy per seed).",
         "",

@@ -13,6 +13,7 @@ from experiments.design import TUNED_ATJT, TUNED_VARIANT, Cell, models_lacking
 from experiments.store import EXECUTION_ONLY
 from experiments.summary import figures, page_summary, write_summary
 from experiments.tuning import FAMILIES
+from experiments.wording import protocol
 
 METRICS = (("gauc", "AUC"), ("hit@5", "HR@5"), ("ndcg@5", "NDCG@5"))
 PAIRED_METRIC = ("ndcg@5", "NDCG@5")
@@ -325,8 +326,7 @@ def write_page(path: str, name: str, cells, results, setting) -> None:
     lines = [
         f"# {name} on {dataset}",
         "",
-        "Protocol: time-ordered leave-one-out; each user's true next item ranked against 100 fixed "
-        "sampled items; test metrics of the epoch with the best validation NDCG@5. Cells are "
+        protocol() + " Cells are "
         f"mean ± std over {len(seeds)} seeds ({', '.join(map(str, seeds))}); Δ is paired by seed. "
         "The paper's absolute numbers are not reproducible (its split and metric definitions are "
         "unstated); this page re-runs its design under our protocol.",
