@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from experiments.defaults_digest import EXPERIMENT_OUTPUT, budget_file
-from experiments.design import BEST_VARIANT, PAPER_ATJT
+from experiments.design import CHOSEN_VARIANT, PAPER_ATJT
 from experiments.runner import Setting, machine
 from recbole_atjt.paths import PROPERTIES_DIR
 from recbole_atjt.run_dir import code_version
@@ -35,7 +35,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "DCN": ("WideDeep", "DCN", "DIN"),
     "SASRec": ("SASRec", "S3Rec", "FEARec"),
 }
-METHODS: dict[str, dict[str, Any]] = {"atjt": PAPER_ATJT, BEST_VARIANT[0]: BEST_VARIANT[1]}
+METHODS: dict[str, dict[str, Any]] = {"atjt": PAPER_ATJT, CHOSEN_VARIANT[0]: CHOSEN_VARIANT[1]}
 
 
 def search_name(model: str, method: str) -> str:

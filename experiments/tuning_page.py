@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 
-from experiments.design import BEST_VARIANT, DIAGNOSIS_COLUMNS, SCREENING_ROWS
+from experiments.design import CHOSEN_VARIANT, DIAGNOSIS_COLUMNS, SCREENING_ROWS
 from experiments.report import code_line
 from experiments.store import runs_of
 from experiments.summary import figures, page_summary, summaries, write_summary
@@ -131,7 +131,7 @@ def write_tuning_page(path: str, out_dir: str, dataset: str) -> bool:
             continue
         lines += [
             "",
-            f"## Why `{BEST_VARIANT[0]}`",
+            f"## Why `{CHOSEN_VARIANT[0]}`",
             "",
             f"The ATJT rows of the {on} diagnosis' screening by mean validation NDCG@5 over "
             f"its stored runs of DCN and SASRec, {' and '.join(conditions)} (seed {seed}; "

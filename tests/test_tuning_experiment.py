@@ -4,7 +4,7 @@ from conftest import DATASET
 
 from experiments.__main__ import _cells, main
 from experiments.design import (
-    BEST_VARIANT,
+    CHOSEN_VARIANT,
     PAPER_ATJT,
     SCREENING_ROWS,
     TUNED_ATJT,
@@ -41,7 +41,7 @@ def test_tuned_columns_take_their_family_search_and_wait_for_it(tmp_path):
     assert {c.column for c in _cells(parsed, DATASET)} == {"base", "+ATJT"}  # nothing stored
 
     _store_search(out, "DCN", "atjt", {"alpha": 2.5, "noise_ratio": 0.1}, 0.3)
-    _store_search(out, "SASRec", BEST_VARIANT[0], {"alpha": 0.2, "noise_ratio": 0.5}, 0.2)
+    _store_search(out, "SASRec", CHOSEN_VARIANT[0], {"alpha": 0.2, "noise_ratio": 0.5}, 0.2)
     cells = {(c.row, c.column): c for c in _cells(parsed, DATASET)}
     # WideDeep and DIN take DCN's search; the sequential models SASRec's
     for model in ("WideDeep", "DCN", "DIN"):
@@ -66,7 +66,7 @@ def test_tuning_page_lists_best_parameters_space_and_trials(tmp_path):
     assert write_tuning_page(str(page), str(out), DATASET)
     text = page.read_text()
     assert "| DCN | atjt | 2 (2) | 0.3000 | 0.2900 | alpha: 2.5, noise_ratio: 0.1 |" in text
-    assert f"| SASRec | {BEST_VARIANT[0]} | not run yet |" in text
+    assert f"| SASRec | {CHOSEN_VARIANT[0]} | not run yet |" in text
     assert "| alpha | loguniform [0.1, 10.0] |" in text
     trials = [line for line in text.splitlines() if line.startswith("| trial_")]
     assert trials == [
@@ -123,10 +123,10 @@ def test_the_variant_ranking_says_which_conditions_its_runs_cover(tmp_path):
 
     store("a", "atjt", 0.0, 0.30)
     store("b", "atjt", 0.0, 0.20)
-    store("c", BEST_VARIANT[0], 0.0, 0.28)
-    store("d", BEST_VARIANT[0], 0.0, 0.99, seed=2021)  # not the screening's seed
+    store("c", CHOSEN_VARIANT[0], 0.0, 0.28)
+    store("d", CHOSEN_VARIANT[0], 0.0, 0.99, seed=2021)  # not the screening's seed
     assert variant_ranking(str(tmp_path), "ml-100k", 2020) == (
-        [(BEST_VARIANT[0], 0.28, 1), ("atjt", 0.25, 2)],
+        [(CHOSEN_VARIANT[0], 0.28, 1), ("atjt", 0.25, 2)],
         ["clean"],
     )
     store("e", "atjt", 0.2, 0.10)
