@@ -29,10 +29,10 @@ from experiments.design import (
     robustness,
     table2,
 )
-from experiments.report import spread
 from experiments.store import is_current, stored_results, stored_seeds
 from experiments.summary import has_summary
 from experiments.tuning import tuned_overrides
+from recbole_atjt.rendering import mean_std, pyplot, save_figure
 
 INJECTED = f"{round(INJECTED_NOISE[-1] * 100)}% injected"
 EARLY_STOPPING = ", to early stopping"
@@ -47,6 +47,7 @@ CONDITION_KINDS = (
     ),
 )
 CONDITIONS = tuple(label for label, *_ in CONDITION_KINDS)
+NOISY = tuple((label, kind[0] > 0) for label, kind, _ in CONDITION_KINDS)  # (label, noisy)
 METRIC = "ndcg@5"
 
 
@@ -137,11 +138,14 @@ def _methods(diffs) -> list[str]:
     return [c for c in order if c in present]
 
 
+def _seeds_up(values: list[float]) -> str:
+    return f"{int((np.asarray(values) > 0).sum())}/{len(values)}"
+
+
 def _cell(values: list[float] | None) -> str:
     if not values:
         return "."
-    a = np.asarray(values)
-    return f"{a.mean():+.4f} ± {spread(a):.4f} ({int((a > 0).sum())}/{len(a)})"
+    return f"{mean_std(values, signed=True)} ({_seeds_up(values)})"
 
 
 # Seeds a cell needs before the verdict counts it as up (or down) on every seed.
@@ -161,6 +165,9 @@ def verdict_lines(diffs, columns, methods) -> list[str]:
         if not cells:
             continue
         counted = {k: np.asarray(v) for k, v in cells.items() if len(v) >= VERDICT_SEEDS}
+        if not counted:
+            lines.append(f"- {condition}: fewer than {VERDICT_SEEDS} seeds per cell so far.")
+            continue
         down = sum(bool((v < 0).all()) for v in counted.values())
         helps = []
         for d, m in columns:
@@ -217,42 +224,65 @@ def screen_lines(diffs, plot: str | None = None, notes: list[str] | None = None)
     return lines
 
 
+# The colour scale is linear within ±LINEAR_UP_TO and logarithmic beyond, so that a gain of
+# a few thousandths shows as clearly coloured beside losses ten times larger.
+LINEAR_UP_TO = 0.001
+COLOUR_TICKS = (0.002, 0.01, 0.05, 0.2)
+
+
 def _plot(path: str, diffs, columns, methods) -> None:
-    import matplotlib
+    from matplotlib.colors import SymLogNorm
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    panels = [c for c in CONDITIONS if any(k[0] == c for k in diffs)]
+    plt = pyplot()
+    panels = []  # (condition, its methods, its columns): only what ran under it
+    for condition in CONDITIONS:
+        here = {k[1:] for k in diffs if k[0] == condition}
+        if here:
+            rows = [x for x in methods if any(k[2] == x for k in here)]
+            cols = [(d, m) for d, m in columns if any(k[:2] == (d, m) for k in here)]
+            panels.append((condition, rows, cols))
     # one panel above the other, so that each has the figure's whole width for its columns
-    size = (1.25 * len(columns) + 3, 0.45 * len(methods) * len(panels) + 1.5 * len(panels))
-    fig, axes = plt.subplots(len(panels), 1, figsize=size, squeeze=False)
+    width = 1.1 * max(len(cols) for _, _, cols in panels) + 3
+    heights = [0.5 * len(rows) + 1.2 for _, rows, _ in panels]
+    fig, axes = plt.subplots(
+        len(panels),
+        1,
+        figsize=(width, sum(heights)),
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights, "hspace": 0.6},
+    )
     axes = axes[:, 0]
     means = {k: float(np.mean(v)) for k, v in diffs.items()}
-    limit = max(abs(v) for v in means.values()) or 1e-3
-    for ax, condition in zip(axes, panels, strict=True):
-        grid = np.full((len(methods), len(columns)), np.nan)
-        for i, method in enumerate(methods):
-            for j, (d, m) in enumerate(columns):
+    limit = max(max(abs(v) for v in means.values()), 2 * LINEAR_UP_TO)
+    norm = SymLogNorm(LINEAR_UP_TO, linscale=1.0, vmin=-limit, vmax=limit, base=10)
+    for ax, (condition, rows, cols) in zip(axes, panels, strict=True):
+        grid = np.full((len(rows), len(cols)), np.nan)
+        for i, method in enumerate(rows):
+            for j, (d, m) in enumerate(cols):
                 grid[i, j] = means.get((condition, d, m, method), np.nan)
         ax.set_facecolor("0.85")  # cells not run (NaN) show the grey behind the image
-        image = ax.imshow(grid, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
-        ax.set_xticks(range(len(columns)), [f"{m}\n{d}" for d, m in columns], fontsize=7)
-        ax.set_yticks(range(len(methods)), methods, fontsize=8)
-        ax.set_title(f"{condition}: Δ test NDCG@5 vs base (grey: not run)", fontsize=9)
-        for i in range(len(methods)):
-            for j in range(len(columns)):
-                if not np.isnan(grid[i, j]):
-                    dark = abs(grid[i, j]) > 0.6 * limit  # white text on the deepest colours
-                    ax.text(
-                        j,
-                        i,
-                        f"{grid[i, j]:+.3f}",
-                        ha="center",
-                        va="center",
-                        fontsize=6,
-                        color="white" if dark else "black",
-                    )
-    fig.colorbar(image, ax=list(axes), shrink=0.8)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+        image = ax.imshow(grid, cmap="RdBu", norm=norm, aspect="auto")
+        ax.set_xticks(range(len(cols)), [f"{m}\n{d}" for d, m in cols], fontsize=7)
+        ax.set_yticks(range(len(rows)), rows, fontsize=8)
+        ax.set_title(
+            f"{condition}: Δ test NDCG@5 vs base, seeds up / seeds (grey: not run)", fontsize=9
+        )
+        for i, method in enumerate(rows):
+            for j, (d, m) in enumerate(cols):
+                if np.isnan(grid[i, j]):
+                    continue
+                dark = abs(float(norm(grid[i, j])) - 0.5) > 0.35  # white on the deepest colours
+                ax.text(
+                    j,
+                    i,
+                    f"{grid[i, j]:+.3f}\n{_seeds_up(diffs[(condition, d, m, method)])}",
+                    ha="center",
+                    va="center",
+                    fontsize=5.5,
+                    color="white" if dark else "black",
+                )
+    ticks = [0.0, *(t for t in COLOUR_TICKS if t <= limit)]
+    bar = fig.colorbar(image, ax=list(axes), shrink=0.8)
+    bar.set_ticks([-t for t in reversed(ticks[1:])] + ticks)
+    bar.set_ticklabels([f"{t:+g}" if t else "0" for t in [-t for t in reversed(ticks[1:])] + ticks])
+    save_figure(fig, path, dpi=120, crop=True, layout=False)

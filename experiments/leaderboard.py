@@ -7,7 +7,8 @@ import os
 
 from experiments.defaults_digest import budget_file
 from experiments.design import NOISE_RATIOS, REPLACE_COUNTS
-from experiments.first_screen import baselines_line, paired_differences, screen_lines
+from experiments.first_screen import NOISY, baselines_line, paired_differences, screen_lines
+from experiments.recommendation import recommendation_lines
 from experiments.store import runs_of, stored_datasets
 from experiments.summary import README, static_folders, summaries
 from recbole_atjt.paths import PACKAGE_DIR
@@ -156,11 +157,13 @@ def write_leaderboard(out: str) -> str:
     the stored runs."""
     datasets = stored_datasets(out)
     budgets = _budgets(out)
+    diffs = paired_differences(out, datasets)
     lines = [
         f"# {LEADERBOARD_TITLE}",
         "",
+        *recommendation_lines(diffs, NOISY),
         *screen_lines(
-            paired_differences(out, datasets),
+            diffs,
             os.path.join(out, FIRST_SCREEN_PLOT),
             baselines_line(out, datasets),
         ),
