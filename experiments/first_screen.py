@@ -32,6 +32,8 @@ from experiments.design import (
 from experiments.store import is_current, stored_results, stored_seeds
 from experiments.summary import has_summary
 from experiments.tuning import tuned_overrides
+from experiments.wording import NDCG
+from experiments.wording import SELECTION_METRIC as METRIC
 from recbole_atjt.rendering import mean_std, pyplot, save_figure
 
 INJECTED = f"{round(INJECTED_NOISE[-1] * 100)}% injected"
@@ -48,7 +50,6 @@ CONDITION_KINDS = (
 )
 CONDITIONS = tuple(label for label, *_ in CONDITION_KINDS)
 NOISY = tuple((label, kind[0] > 0) for label, kind, _ in CONDITION_KINDS)  # (label, noisy)
-METRIC = "ndcg@5"
 
 
 def condition_of(cell) -> str | None:
@@ -191,7 +192,7 @@ def screen_lines(diffs, plot: str | None = None, notes: list[str] | None = None)
     lines = [
         "## Which denoiser helps where",
         "",
-        f"Paired Δ test NDCG@5 against the base model of the same model, dataset and seed: "
+        f"Paired Δ test {NDCG} against the base model of the same model, dataset and seed: "
         "mean ± std over seeds (seeds up / seeds), from every stored run, so a cell can "
         "come before the page that will show it. Clean: Table 2 and the robustness "
         f"experiment; {INJECTED} (replaced): the robustness experiment and the cleaning "
@@ -218,7 +219,7 @@ def screen_lines(diffs, plot: str | None = None, notes: list[str] | None = None)
     if plot:
         _plot(plot, diffs, columns, methods)
         lines += [
-            f"![paired Δ test NDCG@5, method x model x dataset]({os.path.basename(plot)})",
+            f"![paired Δ test {NDCG}, method x model x dataset]({os.path.basename(plot)})",
             "",
         ]
     return lines
@@ -265,7 +266,7 @@ def _plot(path: str, diffs, columns, methods) -> None:
         ax.set_xticks(range(len(cols)), [f"{m}\n{d}" for d, m in cols], fontsize=7)
         ax.set_yticks(range(len(rows)), rows, fontsize=8)
         ax.set_title(
-            f"{condition}: Δ test NDCG@5 vs base, seeds up / seeds (grey: not run)", fontsize=9
+            f"{condition}: Δ test {NDCG} vs base, seeds up / seeds (grey: not run)", fontsize=9
         )
         for i, method in enumerate(rows):
             for j, (d, m) in enumerate(cols):

@@ -11,6 +11,7 @@ from experiments.first_screen import NOISY, baselines_line, paired_differences, 
 from experiments.recommendation import recommendation_lines
 from experiments.store import runs_of, stored_datasets
 from experiments.summary import README, static_folders, summaries
+from experiments.wording import AUC, HR, NDCG, protocol
 from recbole_atjt.paths import PACKAGE_DIR
 
 ORDER = (
@@ -167,11 +168,12 @@ def write_leaderboard(out: str) -> str:
             os.path.join(out, FIRST_SCREEN_PLOT),
             baselines_line(out, datasets),
         ),
-        "Every page states its budget, machine, seeds and time. Protocol for all: time-ordered "
-        "leave-one-out, the true next item ranked against 100 fixed sampled items, AUC (RecBole's "
-        "GAUC over that ranking), HR@5, NDCG@5; test metrics at the epoch with the best "
-        "validation NDCG@5; mean ± std over seeds, differences paired by seed. The paper's "
-        "absolute numbers are not reproducible; these pages re-run its designs.",
+        "Every page states its budget, machine, seeds and time. "
+        + protocol(
+            f"{AUC} (RecBole's GAUC over that ranking), {HR} and {NDCG}",
+            "mean ± std over seeds, differences paired by seed",
+        )
+        + " The paper's absolute numbers are not reproducible; these pages re-run its designs.",
         "",
         "Tuning ranges of the ATJT keys (paper Sec. 4.1.3, 4.2.2; the tuned columns search "
         "`properties/search/atjt-recognizer.yaml`, ATJT's keys alone):"
