@@ -34,7 +34,7 @@ from experiments.summary import has_summary
 from experiments.tuning import tuned_overrides
 from experiments.wording import NDCG
 from experiments.wording import SELECTION_METRIC as METRIC
-from recbole_atjt.rendering import mean_std, pyplot, save_figure
+from recbole_atjt.rendering import markdown_table, mean_std, pyplot, save_figure
 
 INJECTED = f"{round(INJECTED_NOISE[-1] * 100)}% injected"
 EARLY_STOPPING = ", to early stopping"
@@ -206,15 +206,12 @@ def screen_lines(diffs, plot: str | None = None, notes: list[str] | None = None)
     for condition in CONDITIONS:
         if not any(k[0] == condition for k in diffs):
             continue
-        lines += [
-            f"**{condition}**",
-            "",
-            "| method | " + " | ".join(f"{m}, {d}" for d, m in columns) + " |",
-            "|---|" + "---:|" * len(columns),
+        header = ["method", *(f"{m}, {d}" for d, m in columns)]
+        rows = [
+            [method, *(_cell(diffs.get((condition, d, m, method))) for d, m in columns)]
+            for method in methods
         ]
-        for method in methods:
-            row = [_cell(diffs.get((condition, d, m, method))) for d, m in columns]
-            lines.append(f"| {method} | " + " | ".join(row) + " |")
+        lines += [f"**{condition}**", "", *markdown_table(header, rows, "l" + "r" * len(columns))]
         lines.append("")
     if plot:
         _plot(plot, diffs, columns, methods)

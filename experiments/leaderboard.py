@@ -13,6 +13,7 @@ from experiments.store import runs_of, stored_datasets
 from experiments.summary import README, static_folders, summaries
 from experiments.wording import AUC, HR, NDCG, protocol
 from recbole_atjt.paths import PACKAGE_DIR
+from recbole_atjt.rendering import markdown_table, number
 
 ORDER = (
     "cleaning",
@@ -56,12 +57,12 @@ def coverage(pages: dict[str, dict[str, dict]]) -> list[str]:
     datasets = sorted({d for by_dataset in pages.values() for d in by_dataset})
     if not datasets:
         return []
-    lines = ["| experiment | " + " | ".join(datasets) + " |", "|---|" + "---|" * len(datasets)]
+    rows = []
     for name in ORDER:
         done = pages.get(name, {})
         cells = [_page_cell(name, d, done[d]) if d in done else "not run" for d in datasets]
-        lines.append(f"| {TITLES[name].split(':')[0]} | " + " | ".join(cells) + " |")
-    return [*lines, ""]
+        rows.append([TITLES[name].split(":")[0], *cells])
+    return [*markdown_table(["experiment", *datasets], rows, "l" * (len(datasets) + 1)), ""]
 
 
 def _page_cell(name: str, dataset: str, summary: dict) -> str:
@@ -82,11 +83,9 @@ def datasets_table(out: str) -> list[str]:
             stats[dataset] = run.get("dataset_stats")
     if not stats:
         return []
-    lines = ["| dataset | users | items | interactions |", "|---|---:|---:|---:|"]
-    for dataset, s in sorted(stats.items()):
-        row = [(s or {}).get(k, "?") for k in ("users", "items", "interactions")]
-        lines.append(f"| {dataset} | " + " | ".join(map(str, row)) + " |")
-    return [*lines, ""]
+    keys = ("users", "items", "interactions")
+    rows = [[d, *((s or {}).get(k, "?") for k in keys)] for d, s in sorted(stats.items())]
+    return [*markdown_table(["dataset", *keys], rows, "lrrr"), ""]
 
 
 def _budgets(out: str) -> list[str]:
@@ -106,12 +105,8 @@ def static_list(out: str) -> list[str]:
     ]
 
 
-def _value(value, signed: bool) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:+.4f}" if signed else f"{value:.4f}"
-    return str(value)
+def _text(value, signed: bool) -> str:
+    return value if isinstance(value, str) else number(value, signed=signed, missing="-")
 
 
 def figures_table(table: dict) -> list[str]:
@@ -121,17 +116,12 @@ def figures_table(table: dict) -> list[str]:
     if not header or not rows:
         return []
     signed = [h.startswith("Δ") for h in header]
-    numeric = [
-        all(row[i] is None or isinstance(row[i], int | float) for row in rows)
+    align = "".join(
+        "r" if all(row[i] is None or isinstance(row[i], int | float) for row in rows) else "l"
         for i in range(len(header))
-    ]
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "".join("---:|" if n else "---|" for n in numeric),
-    ]
-    for row in rows:
-        lines.append("| " + " | ".join(map(_value, row, signed)) + " |")
-    return [*lines, ""]
+    )
+    body = [[_text(v, s) for v, s in zip(row, signed, strict=True)] for row in rows]
+    return [*markdown_table(header, body, align), ""]
 
 
 def page_section(name: str, dataset: str, summary: dict) -> list[str]:
