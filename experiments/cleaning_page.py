@@ -16,7 +16,7 @@ from experiments.cleaning import (
 )
 from experiments.design import Cell
 from experiments.diagnosis import PARTIAL_PAGE
-from experiments.report import PAIRED_HEADER, setting_lines, spread
+from experiments.report import PAIRED_HEADER, setting_lines
 from experiments.summary import figures, page_summary, write_summary
 
 NAME = "cleaning"

@@ -41,23 +41,23 @@ from experiments.design import (
 )
 from experiments.report import (
     PAIRED_HEADER,
-    mean_std,
     paired_difference,
     paired_figures,
     recovered_share,
     setting_lines,
-    spread,
 )
 from experiments.runner import Setting, run_cells
 from experiments.store import checked_results
 from experiments.summary import figures, page_summary, write_summary
-from experiments.wording import protocol
+from experiments.takeaway import paragraph, partial, recovered, versus_baseline
+from experiments.wording import AUC, HR, NDCG, protocol
+from recbole_atjt.rendering import markdown_table, mean_std, number
 
 NAME = "diagnosis"
 PARTIAL_PAGE = "**Partial page**"  # opens a page written before all its planned runs were stored
 CONFIRMED = 2  # rows confirmed besides base and atjt
 FIXED_ROWS = ("base", "atjt")
-SELECTION_METRIC = "ndcg@5"
+SELECTION_METRIC = "ndcg@5"  # what every choice reads, on validation
 
 Runs = Mapping[str, Mapping[str, Any]]  # row label -> stored run
 
@@ -242,7 +242,7 @@ def run_diagnosis(
 
 NOISY = DIAGNOSIS_COLUMNS[1][0]
 CLEAN = DIAGNOSIS_COLUMNS[0][0]
-TEST_METRICS = (("ndcg@5", "NDCG@5"), ("hit@5", "HR@5"), ("gauc", "AUC"))
+TEST_METRICS = ((SELECTION_METRIC, NDCG), ("hit@5", HR), ("gauc", AUC))
 SELECTION_TEXT = (
     "Selection uses validation only: the alpha of stage 2 and the confirmed rows are chosen by "
     "validation NDCG@5; test metrics are reported, never used to choose."
@@ -251,10 +251,9 @@ NOT_RUN_YET = "not run yet"
 FAILED = "failed"
 
 
-def _num(value: Any, digits: int = 4, sign: bool = False) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
+def _num(value: Any, digits: int = 4, signed: bool = False) -> str:
+    """A figure of the tables; "-" where the run lacks it."""
+    return number(value, digits, signed, missing="-")
 
 
 def last_weights(run: Mapping[str, Any]) -> tuple[float | None, float | None]:
@@ -286,13 +285,13 @@ def screening_tables(d: Diagnosis, model: str) -> list[str]:
     """Stages 1-2 of one model: test and validation metrics, then weights and detection."""
     runs = {col: d.runs(diagnosis_column(model, col)) for col, _ in DIAGNOSIS_COLUMNS}
     rows = [r for r in DIAGNOSIS_ROWS if r in d.planned_rows or any(r in runs[col] for col in runs)]
-    heads = [f"test {label}, {{}}" for _, label in TEST_METRICS] + ["valid NDCG@5, {}"]
-    lines = [
-        "| row | "
-        + " | ".join(h.format(col) for col in runs for h in heads)
-        + " | recovered share of the noise-induced loss |",
-        "|---|" + "---:|" * (len(heads) * len(runs) + 1),
+    heads = [f"test {label}, {{}}" for _, label in TEST_METRICS] + [f"valid {NDCG}, {{}}"]
+    header = [
+        "row",
+        *(h.format(col) for col in runs for h in heads),
+        "recovered share of the noise-induced loss",
     ]
+    table = []
     for row in rows:
         cells = []
         for col in runs:
@@ -306,15 +305,17 @@ def screening_tables(d: Diagnosis, model: str) -> list[str]:
             test = run.get("test", {})
             cells += [_num(test.get(m)) for m, _ in TEST_METRICS]
             cells.append(_num(run.get("valid", {}).get(SELECTION_METRIC)))
-        cells.append(_num(_row_share(runs, row), 2, sign=True))
-        lines.append(f"| {row} | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        f"| row | weight mean, {CLEAN} | weight std, {CLEAN} | own-task AUC, {CLEAN} | "
-        f"weight mean, {NOISY} | weight std, {NOISY} | own-task AUC, {NOISY} | "
-        f"length-matched detection AUC, {NOISY} | target-injected AUC, {NOISY} |",
-        "|---|" + "---:|" * 8,
+        cells.append(_num(_row_share(runs, row), 2, signed=True))
+        table.append([row, *cells])
+    lines = markdown_table(header, table, "l" + "r" * (len(header) - 1))
+    header = [
+        "row",
+        *(f"{what}, {CLEAN}" for what in ("weight mean", "weight std", "own-task AUC")),
+        *(f"{what}, {NOISY}" for what in ("weight mean", "weight std", "own-task AUC")),
+        f"length-matched detection AUC, {NOISY}",
+        f"target-injected AUC, {NOISY}",
     ]
+    table = []
     for row in rows:
         cells = []
         for col in runs:
@@ -329,7 +330,8 @@ def screening_tables(d: Diagnosis, model: str) -> list[str]:
             cells += [*map(_num, last_weights(run)), _num(own)]
             if col == NOISY:
                 cells += [_num(matched), _num(target)]
-        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+        table.append([row, *cells])
+    lines += ["", *markdown_table(header, table, "l" + "r" * 8)]
     failures = [
         f"- {row}, {col}: {run['failed']}"
         for row in rows
@@ -354,23 +356,21 @@ def _complete(d: Diagnosis, *cells: Cell | None) -> bool:
     return all(_stored_seeds(d, c) == len(d.seeds) for c in cells)
 
 
+def seed_shares(d: Diagnosis, cell: Cell, base_noisy: Cell, base_clean: Cell) -> list:
+    """Per seed, the share of the noise-induced loss ``cell`` wins back (None on a seed
+    whose base lost nothing)."""
+    m = SELECTION_METRIC
+    values = (_seed_values(d, c, m) for c in (cell, base_noisy, base_clean))
+    return [recovered_share(r, b, c) for r, b, c in zip(*values, strict=True)]
+
+
 def paired_share(d: Diagnosis, cell: Cell, base_noisy: Cell, base_clean: Cell) -> str:
     """Recovered share paired by seed: mean ± std over the seeds whose base lost NDCG@5."""
-    m = SELECTION_METRIC
-    shares = [
-        recovered_share(r, b, c)
-        for r, b, c in zip(
-            _seed_values(d, cell, m),
-            _seed_values(d, base_noisy, m),
-            _seed_values(d, base_clean, m),
-            strict=True,
-        )
-    ]
+    shares = seed_shares(d, cell, base_noisy, base_clean)
     kept = [s for s in shares if s is not None]
     if not kept:
         return "-"
-    a = np.asarray(kept)
-    text = f"{a.mean():+.2f} ± {spread(a):.2f}"
+    text = mean_std(kept, digits=2, signed=True)
     return text if len(kept) == len(shares) else f"{text} ({len(kept)}/{len(shares)} seeds)"
 
 
@@ -379,12 +379,15 @@ def confirmation_table(d: Diagnosis, model: str) -> list[str]:
     cells = [c for c in d.confirmation if c.model == model]
     by_key = {(c.row, c.column): c for c in cells}
     base_clean = by_key.get(("base", diagnosis_column(model, CLEAN)))
-    lines = [
-        "| row | column | "
-        + " | ".join(f"test {label}" for _, label in TEST_METRICS)
-        + " | valid NDCG@5 | Δ test NDCG@5 vs base (paired) | recovered share (paired) |",
-        "|---|---|" + "---:|" * (len(TEST_METRICS) + 1) + "---|---:|",
+    header = [
+        "row",
+        "column",
+        *(f"test {label}" for _, label in TEST_METRICS),
+        f"valid {NDCG}",
+        f"Δ test {NDCG} vs base (paired)",
+        "recovered share (paired)",
     ]
+    rows = []
     for cell in cells:
         if _complete(d, cell):
             values = [mean_std(_seed_values(d, cell, m)) for m, _ in TEST_METRICS]
@@ -408,9 +411,8 @@ def confirmation_table(d: Diagnosis, model: str) -> list[str]:
                 if _complete(d, cell, base, base_clean)
                 else NOT_RUN_YET
             )
-        column = cell.column.removeprefix(f"{model} ")
-        lines.append(f"| {cell.row} | {column} | " + " | ".join(values) + f" | {delta} | {share} |")
-    return lines
+        rows.append([cell.row, cell.column.removeprefix(f"{model} "), *values, delta, share])
+    return markdown_table(header, rows, "ll" + "r" * (len(TEST_METRICS) + 1) + "lr")
 
 
 def choice_lines(d: Diagnosis, model: str) -> list[str]:
@@ -455,7 +457,7 @@ def rows_table(d: Diagnosis) -> list[str]:
     """The settings of every row that ran or is planned (on top of the model's defaults)."""
     ran = {c.row for c in d.screening} | set(d.planned_rows)
     settings = dict(SCREENING_ROWS)
-    lines = ["| row | settings |", "|---|---|"]
+    table = []
     for row in DIAGNOSIS_ROWS:
         if row not in ran:
             continue
@@ -464,7 +466,8 @@ def rows_table(d: Diagnosis) -> list[str]:
         else:
             target = dict(TARGET_ROWS)[row]
             text = f"the stage-1 winner's alpha (below), corruption_target: {target}"
-        lines.append(f"| {row} | {text} |")
+        table.append([row, text])
+    lines = markdown_table(["row", "settings"], table)
     extra = [
         f"{m}: " + ", ".join(f"{k}: {v}" for k, v in s.items())
         for m, s in DIAGNOSIS_MODEL_SETTINGS.items()
@@ -493,6 +496,35 @@ def stored_only_lines(d: Diagnosis) -> list[str]:
     ]
 
 
+def takeaway(d: Diagnosis) -> list[str]:
+    """What the confirmation shows: how far each row moved from base on every seed, what
+    the rows recovered of the noise-induced loss, and what is still pending."""
+    by_key = {(c.row, c.column): c for c in d.confirmation}
+    moved, shares = {}, {}
+    for cell in d.confirmation:
+        base = by_key.get(cell.baseline) if cell.baseline else None
+        if base is None or not _complete(d, cell, base):
+            continue
+        label = f"{cell.row} on {cell.column}"
+        moved[label] = np.subtract(
+            _seed_values(d, cell, SELECTION_METRIC), _seed_values(d, base, SELECTION_METRIC)
+        )
+        clean = by_key.get(("base", diagnosis_column(cell.model, CLEAN)))
+        if cell.column == diagnosis_column(cell.model, NOISY) and clean and _complete(d, clean):
+            kept = [x for x in seed_shares(d, cell, base, clean) if x is not None]
+            if kept:
+                shares[label] = float(np.mean(kept))
+    pending = [m for m in d.models if m in d.waiting_rows]
+    return [
+        partial(len(d.results), d.planned_runs),
+        *versus_baseline(moved),
+        recovered(shares, "the noise-induced loss (mean over seeds)"),
+        f"Stage 3 has not chosen the rows to confirm on {', '.join(pending)} yet."
+        if pending
+        else "",
+    ]
+
+
 def header(d: Diagnosis, setting: Setting) -> list[str]:
     """The setting, as on every experiment page."""
     dataset = setting.dataset
@@ -515,6 +547,7 @@ def header(d: Diagnosis, setting: Setting) -> list[str]:
     return [
         f"# diagnosis on {dataset}",
         "",
+        *paragraph(takeaway(d)),
         *(stored_only_lines(d) if d.stored_only else []),
         protocol() + f" Screening (stages 1-2) runs seed {d.seeds[0]} only; confirmation cells are "
         "mean ± std over "

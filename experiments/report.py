@@ -12,25 +12,17 @@ from experiments.convergence import convergence_line
 from experiments.design import TUNED_ATJT, TUNED_VARIANT, Cell, models_lacking
 from experiments.store import EXECUTION_ONLY
 from experiments.summary import figures, page_summary, write_summary
+from experiments.takeaway import paragraph, versus_baseline, weights
 from experiments.tuning import FAMILIES
-from experiments.wording import protocol
+from experiments.wording import AUC, HR, NDCG, SELECTION_METRIC, protocol
+from recbole_atjt.rendering import markdown_table, mean_std, number, pyplot, save_figure, spread
 
-METRICS = (("gauc", "AUC"), ("hit@5", "HR@5"), ("ndcg@5", "NDCG@5"))
-PAIRED_METRIC = ("ndcg@5", "NDCG@5")
+METRICS = (("gauc", AUC), ("hit@5", HR), (SELECTION_METRIC, NDCG))
+PAIRED_METRIC = (SELECTION_METRIC, NDCG)
 RI_TEXT = (
     "+RI: the paper's relative improvement of +ATJT over the base model, paired by seed: "
     "mean ± std over seeds of 100 · (ATJT − base) / base."
 )
-
-
-def spread(a: np.ndarray) -> float:
-    """Sample standard deviation over seeds (0 for a single seed)."""
-    return a.std(ddof=1) if len(a) > 1 else 0.0
-
-
-def mean_std(values: list[float]) -> str:
-    a = np.asarray(values, dtype=float)
-    return f"{a.mean():.4f} ± {spread(a):.4f}"
 
 
 def _test(results, cell: Cell, seeds, metric: str) -> list[float]:
@@ -39,78 +31,117 @@ def _test(results, cell: Cell, seeds, metric: str) -> list[float]:
 
 def paired_difference(results, cell: Cell, base: Cell, seeds, metric: str) -> str:
     """Mean +- std over seeds of (cell - baseline), and how many seeds improved."""
-    diff = np.subtract(_test(results, cell, seeds, metric), _test(results, base, seeds, metric))
-    up = int((diff > 0).sum())
-    return f"{diff.mean():+.4f} ± {spread(diff):.4f} ({up}/{len(diff)} seeds up)"
+    diff = _difference(results, cell, base, seeds, metric)
+    return f"{mean_std(diff, signed=True)} ({int((diff > 0).sum())}/{len(diff)} seeds up)"
+
+
+def _difference(results, cell: Cell, base: Cell, seeds, metric: str) -> np.ndarray:
+    """Per seed, ``cell`` less ``base``."""
+    return np.subtract(_test(results, cell, seeds, metric), _test(results, base, seeds, metric))
 
 
 def relative_improvement(results, cell: Cell, base: Cell, seeds, metric: str) -> str:
     """The paper's +RI, paired: mean +- std over seeds of 100 * (cell - baseline) / baseline."""
     base_values = np.asarray(_test(results, base, seeds, metric), dtype=float)
     ri = 100 * (np.asarray(_test(results, cell, seeds, metric)) - base_values) / base_values
-    return f"{ri.mean():+.2f}% ± {spread(ri):.2f}%"
+    return mean_std(ri, digits=2, signed=True, unit="%")
 
 
 def metrics_table(results, cells: list[Cell], seeds, relative: bool = False) -> list[str]:
     """One row per cell; with ``relative``, a +RI row (Table 2's) under each cell that has
     a baseline."""
     by_key = {(c.row, c.column): c for c in cells}
-    name = PAIRED_METRIC[1]
-    lines = [
-        "| | | "
-        + " | ".join(label for _, label in METRICS)
-        + f" | Δ {name} vs baseline (paired) |",
-        "|---|---|" + "---:|" * len(METRICS) + "---|",
-    ]
+    header = ["", "", *(label for _, label in METRICS), f"Δ {NDCG} vs baseline (paired)"]
+    rows = []
     for cell in cells:
         values = [mean_std(_test(results, cell, seeds, m)) for m, _ in METRICS]
         base = by_key.get(cell.baseline) if cell.baseline else None
         delta = paired_difference(results, cell, base, seeds, PAIRED_METRIC[0]) if base else "-"
-        lines.append(f"| {cell.row} | {cell.column} | " + " | ".join(values) + f" | {delta} |")
+        rows.append([cell.row, cell.column, *values, delta])
         if relative and base:
             ri = [relative_improvement(results, cell, base, seeds, m) for m, _ in METRICS]
-            lines.append(f"| {cell.row} | +RI | " + " | ".join(ri) + " | |")
-    return lines
+            rows.append([cell.row, "+RI", *ri, ""])
+    return markdown_table(header, rows, "ll" + "r" * len(METRICS) + "l")
 
 
-def _mean_std_present(values: list) -> str:
-    """mean ± std of the values, '-' when some run lacks (or could not compute) one."""
-    if any(v is None for v in values):
-        return "-"
-    return mean_std(values)
+def differences(results, cells: list[Cell], seeds) -> dict[str, np.ndarray]:
+    """Per cell with a baseline on the page (``row column``), its paired test NDCG@5
+    difference per seed: what the table's Δ column shows."""
+    by_key = {(c.row, c.column): c for c in cells}
+    return {
+        f"{cell.row} {cell.column}": _difference(
+            results, cell, by_key[cell.baseline], seeds, PAIRED_METRIC[0]
+        )
+        for cell in cells
+        if cell.baseline in by_key
+    }
 
 
 def weights_table(results, cells: list[Cell], seeds) -> list[str]:
     """The paper's Table 5, plus detection on ground truth when the dataset has it."""
-    lines = ["| | original | corrupted | AUC (corrupted vs original) |", "|---|---:|---:|---:|"]
+    rows = []
     for cell in cells:
-        runs = [results[(cell.key, s)] for s in seeds]
-        if not all("corruption_weights" in r for r in runs):
+        cw = _own_task_weights(results, cell, seeds)
+        if cw is None:
             continue
-        cw = [r["corruption_weights"] for r in runs]
-        lines.append(
-            f"| {cell.row} {cell.column} | {mean_std([c['original']['mean'] for c in cw])} | "
-            f"{mean_std([c['corrupted']['mean'] for c in cw])} | "
-            f"{mean_std([c['auc'] for c in cw])} |"
+        rows.append(
+            [
+                f"{cell.row} {cell.column}",
+                mean_std([c["original"]["mean"] for c in cw]),
+                mean_std([c["corrupted"]["mean"] for c in cw]),
+                mean_std([c["auc"] for c in cw]),
+            ]
         )
+    header = ["", "original", "corrupted", "AUC (corrupted vs original)"]
+    lines = markdown_table(header, rows, "lrrr")
     detected = [(c, s) for c in cells for s in seeds if "noise_detection" in results[(c.key, s)]]
     if detected:
-        lines += [
-            "",
-            "| | detection AUC | length-matched AUC | Spearman | weight, noisy | weight, clean |",
-            "|---|---:|---:|---:|---:|---:|",
-        ]
         detected_keys = {c.key for c, _ in detected}
+        rows = []
         for cell in (c for c in cells if c.key in detected_keys):
             nd = [results[(cell.key, s)]["noise_detection"] for s in seeds]
-            lines.append(
-                f"| {cell.row} {cell.column} | {mean_std([d['auc'] for d in nd])} | "
-                f"{_mean_std_present([d.get('length_matched_auc') for d in nd])} | "
-                f"{mean_std([d['spearman'] for d in nd])} | "
-                f"{mean_std([d['noisy']['mean'] for d in nd])} | "
-                f"{mean_std([d['clean']['mean'] for d in nd])} |"
+            rows.append(
+                [
+                    f"{cell.row} {cell.column}",
+                    mean_std([d["auc"] for d in nd]),
+                    mean_std([d.get("length_matched_auc") for d in nd], missing="-"),
+                    mean_std([d["spearman"] for d in nd]),
+                    mean_std([d["noisy"]["mean"] for d in nd]),
+                    mean_std([d["clean"]["mean"] for d in nd]),
+                ]
             )
+        header = [
+            "",
+            "detection AUC",
+            "length-matched AUC",
+            "Spearman",
+            "weight, noisy",
+            "weight, clean",
+        ]
+        lines += ["", *markdown_table(header, rows, "lrrrrr")]
     return lines
+
+
+def _own_task_weights(results, cell: Cell, seeds) -> list[dict] | None:
+    """Per seed, the weights the cell's runs gave original and corrupted copies of their
+    sequences, and their AUC; None unless every run recorded them."""
+    runs = [results[(cell.key, s)] for s in seeds]
+    if not all("corruption_weights" in r for r in runs):
+        return None
+    return [r["corruption_weights"] for r in runs]
+
+
+def weight_sentences(results, cells: list[Cell], seeds) -> list[str]:
+    """Per cell with the weights of its own task, what the weights table shows."""
+    sentences = []
+    for cell in cells:
+        cw = _own_task_weights(results, cell, seeds)
+        if cw is not None:
+            original = [c["original"]["mean"] for c in cw]
+            corrupted = [c["corrupted"]["mean"] for c in cw]
+            label = f"{cell.row} on {cell.column}"
+            sentences.append(weights(label, original, corrupted, [c["auc"] for c in cw]))
+    return sentences
 
 
 def recovered_share(row_noisy: float, base_noisy: float, base_clean: float) -> float | None:
@@ -139,30 +170,24 @@ def recovery_lines(results, cells: list[Cell], seeds) -> list[str]:
     """Per noisy row and denoiser, the recovered share of the noise-induced loss."""
     by_key = {(c.row, c.column): c for c in cells}
     clean = {c.model: c for c in cells if c.noise == 0 and c.column == "base"}
-    lines = [
-        "| noisy row | base loss vs clean (NDCG@5) | denoiser | recovered share | per seed |",
-        "|---|---:|---|---:|---|",
-    ]
+    rows = []
     for cell in cells:
         if cell.noise == 0 or cell.baseline is None or cell.model not in clean:
             continue
         base = by_key[cell.baseline]
         lost = noise_induced_loss(results, base, clean[cell.model], seeds)
         share = recovered_shares(results, cell, base, clean[cell.model], seeds)
-        lines.append(
-            f"| {cell.row} | {mean_std(lost)} | {cell.column} | {np.nanmean(share):+.2f} | "
-            f"{', '.join(f'{x:+.2f}' for x in share)} |"
+        per_seed = ", ".join(number(x, 2, signed=True) for x in share)
+        rows.append(
+            [cell.row, mean_std(lost), cell.column, number(np.nanmean(share), 2, True), per_seed]
         )
-    return lines
+    header = ["noisy row", f"base loss vs clean ({NDCG})", "denoiser", "recovered share"]
+    return markdown_table([*header, "per seed"], rows, "lrlrl")
 
 
 def plot_sweep(path: str, results, cells: list[Cell], seeds, title: str) -> None:
     """NDCG@5 of ATJT against the swept value, with the base model as a band."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     m, label = PAIRED_METRIC
     swept = [c for c in cells if c.baseline]
     xs = [float(c.row.split("=")[1]) for c in swept]
@@ -186,9 +211,7 @@ def plot_sweep(path: str, results, cells: list[Cell], seeds, title: str) -> None
     ax.set_ylabel(f"test {label}")
     ax.set_title(title)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def machines(runs: list[dict]) -> str:
@@ -243,7 +266,7 @@ def _models_not_run(name: str, cells) -> list[str]:
     return [f"{NOT_RUN}{', '.join(missing)} (of {whole})"] if missing else []
 
 
-PAIRED_HEADER = ["test NDCG@5", "std", "Δ vs baseline (paired)", "std", "seeds up", "seeds"]
+PAIRED_HEADER = [f"test {NDCG}", "std", "Δ vs baseline (paired)", "std", "seeds up", "seeds"]
 
 
 def paired_figures(results, cell: Cell, base: Cell | None, seeds) -> list:
@@ -255,8 +278,8 @@ def paired_figures(results, cell: Cell, base: Cell | None, seeds) -> list:
     paired = [None, None, None]
     if base is not None:
         diff = values - np.asarray(_test(results, base, seeds, m), dtype=float)
-        paired = [float(diff.mean()), float(spread(diff)), int((diff > 0).sum())]
-    return [float(values.mean()), float(spread(values)), *paired, len(seeds)]
+        paired = [float(diff.mean()), spread(diff), int((diff > 0).sum())]
+    return [float(values.mean()), spread(values), *paired, len(seeds)]
 
 
 def page_figures(results, cells: list[Cell], seeds) -> dict:
@@ -326,6 +349,11 @@ def write_page(path: str, name: str, cells, results, setting) -> None:
     lines = [
         f"# {name} on {dataset}",
         "",
+        *paragraph(
+            weight_sentences(results, cells, seeds)
+            if name == "table5"
+            else versus_baseline(differences(results, cells, seeds))
+        ),
         protocol() + " Cells are "
         f"mean ± std over {len(seeds)} seeds ({', '.join(map(str, seeds))}); Δ is paired by seed. "
         "The paper's absolute numbers are not reproducible (its split and metric definitions are "

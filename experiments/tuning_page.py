@@ -12,6 +12,7 @@ from experiments.design import CHOSEN_VARIANT, DIAGNOSIS_COLUMNS, SCREENING_ROWS
 from experiments.report import code_line
 from experiments.store import runs_of
 from experiments.summary import figures, page_summary, summaries, write_summary
+from experiments.takeaway import paragraph, partial, ranking, search_choice
 from experiments.tuning import (
     FAMILIES,
     METHODS,
@@ -19,6 +20,8 @@ from experiments.tuning import (
     SPACE_FILE,
     stored_search,
 )
+from experiments.wording import CANDIDATES, NDCG, RANKING, SELECTION_METRIC, SPLIT
+from recbole_atjt.rendering import markdown_table, number
 
 NAME = "tuning"
 DIAGNOSIS = "diagnosis"
@@ -60,6 +63,34 @@ def variant_ranking(
     return sorted(ranked, key=lambda r: -r[1]), conditions
 
 
+def _rankings(out_dir: str) -> list[tuple[str, int, list, list[str]]]:
+    """(dataset, screening seed, ``variant_ranking``'s rows and conditions) of every stored
+    diagnosis page that ranks any ATJT row."""
+    found = []
+    for diagnosis in summaries(out_dir, [DIAGNOSIS]).get(DIAGNOSIS, {}).values():
+        on, seed = diagnosis["dataset"], diagnosis["screening_seed"]
+        ranked, conditions = variant_ranking(out_dir, on, seed)
+        if ranked:
+            found.append((on, seed, ranked, conditions))
+    return found
+
+
+def _best_row(model: str, method: str, search: dict | None) -> list:
+    """A row of the best-parameters table: the search's best trial, or not run yet."""
+    if search is None:
+        return [model, method, "not run yet", "-", "-", "-"]
+    finished = sum(t["status"] == "TERMINATED" for t in search["trials"])
+    best = search["best"]
+    return [
+        model,
+        method,
+        f"{len(search['trials'])} ({finished})",
+        number(best["best_valid_score"]),
+        number(best["test"].get(SELECTION_METRIC, float("nan"))),
+        _params(best["params"]),
+    ]
+
+
 def write_tuning_page(path: str, out_dir: str, dataset: str) -> bool:
     """Write the page if any search of ``dataset`` is stored; whether it was written."""
     searches = [
@@ -72,10 +103,27 @@ def write_tuning_page(path: str, out_dir: str, dataset: str) -> bool:
         return False
     first = stored[0][2]
     hours = sum(s["wall_seconds"] for _, _, s in stored) / 3600
+    rankings = _rankings(out_dir)
+    best: dict[str, dict[str, float]] = {}
+    for model, method, s in stored:
+        best.setdefault(model, {})[method] = s["best"]["best_valid_score"]
+    takeaway = [
+        partial(len(stored), len(searches), "searches"),
+        search_choice(best),
+        *(
+            ranking(
+                CHOSEN_VARIANT[0],
+                ranked,
+                f"the {on} diagnosis' screening ({' and '.join(conditions)}; one seed, {seed})",
+            )
+            for on, seed, ranked, conditions in rankings
+        ),
+    ]
     lines = [
         f"# Tuning on {dataset}",
         "",
-        "Each search is our `--tune` (Ray Tune; ASHA stops weak trials on validation NDCG@5 "
+        *paragraph(takeaway),
+        f"Each search is our `--tune` (Ray Tune; ASHA stops weak trials on validation {NDCG} "
         "after every epoch, grace period 1 epoch; each trial trains with validation only; the "
         f"test set is scored once, for the best trial alone), seed {SEARCH_SEED}; every search "
         f"tries the same sampled points (sampler seed {SEARCH_SEED}), so the methods and models "
@@ -84,8 +132,7 @@ def write_tuning_page(path: str, out_dir: str, dataset: str) -> bool:
         + "; ".join(
             f"{', '.join(members)} from the {model} search" for model, members in FAMILIES.items()
         )
-        + ". Protocol: time-ordered leave-one-out, each user's true item ranked against 100 "
-        "fixed sampled items (101 candidates).",
+        + f". Protocol: {SPLIT}; {RANKING} ({CANDIDATES}).",
         "",
         f"- budget: `{first['budget']}` (`properties/budgets/{first['budget']}.yaml`)",
         f"- machine: {'; '.join(sorted({s['machine'] for _, _, s in stored}))}",
@@ -94,21 +141,19 @@ def write_tuning_page(path: str, out_dir: str, dataset: str) -> bool:
         "",
         "## Best parameters",
         "",
-        "| model | method | trials (finished) | best valid NDCG@5 | its test NDCG@5 | "
-        "best parameters |",
-        "|---|---|---:|---:|---:|---|",
+        *markdown_table(
+            [
+                "model",
+                "method",
+                "trials (finished)",
+                f"best valid {NDCG}",
+                f"its test {NDCG}",
+                "best parameters",
+            ],
+            [_best_row(model, method, s) for model, method, s in searches],
+            "llrrrl",
+        ),
     ]
-    for model, method, s in searches:
-        if s is None:
-            lines.append(f"| {model} | {method} | not run yet | - | - | - |")
-            continue
-        finished = sum(t["status"] == "TERMINATED" for t in s["trials"])
-        best = s["best"]
-        lines.append(
-            f"| {model} | {method} | {len(s['trials'])} ({finished}) | "
-            f"{best['best_valid_score']:.4f} | {best['test'].get('ndcg@5', float('nan')):.4f} | "
-            f"{_params(best['params'])} |"
-        )
     lines += [
         "",
         f"## Search space (`properties/search/{SPACE_FILE.name}`)",
@@ -116,19 +161,14 @@ def write_tuning_page(path: str, out_dir: str, dataset: str) -> bool:
         "ATJT's keys only: the recommender keeps its settings (learning rate included), so each "
         "tuned run differs from its base run in ATJT alone.",
         "",
-        "| key | range |",
+        *markdown_table(["key", "range"], [[k, _domain(d)] for k, d in first["space"].items()]),
     ]
-    lines += ["|---|---|", *(f"| {k} | {_domain(d)} |" for k, d in first["space"].items())]
     lines += ["", "Fixed in every trial of a method (besides the budget):", ""]
     lines += [
         f"- {method}: {_params({k: v for k, v in o.items() if k not in first['space']})}"
         for method, o in METHODS.items()
     ]
-    for diagnosis in summaries(out_dir, [DIAGNOSIS]).get(DIAGNOSIS, {}).values():
-        on, seed = diagnosis["dataset"], diagnosis["screening_seed"]
-        ranking, conditions = variant_ranking(out_dir, on, seed)
-        if not ranking:
-            continue
+    for on, seed, ranked, conditions in rankings:
         lines += [
             "",
             f"## Why `{CHOSEN_VARIANT[0]}`",
@@ -137,23 +177,35 @@ def write_tuning_page(path: str, out_dir: str, dataset: str) -> bool:
             f"its stored runs of DCN and SASRec, {' and '.join(conditions)} (seed {seed}; "
             f"`results/diagnosis/runs/{on}/`):",
             "",
-            "| row | mean valid NDCG@5 | runs |",
-            "|---|---:|---:|",
-            *(f"| {label} | {mean:.4f} | {n} |" for label, mean, n in ranking),
+            *markdown_table(
+                ["row", f"mean valid {NDCG}", "runs"],
+                [[label, number(mean), n] for label, mean, n in ranked],
+                "lrr",
+            ),
         ]
     for model, method, s in stored:
         keys = list(s["space"])
+        trials = sorted(s["trials"], key=lambda t: -(t["best_valid_score"] or -1))
+        rows = [
+            [
+                t["trial"],
+                t["status"],
+                t["epochs"],
+                number(t["best_valid_score"], missing="-"),
+                *(_value(t["params"].get(k)) for k in keys),
+            ]
+            for t in trials
+        ]
         lines += [
             "",
             f"## Trials: {model}, {method}",
             "",
-            "| trial | status | epochs | valid NDCG@5 | " + " | ".join(keys) + " |",
-            "|---|---|---:|---:|" + "---|" * len(keys),
+            *markdown_table(
+                ["trial", "status", "epochs", f"valid {NDCG}", *keys],
+                rows,
+                "llrr" + "l" * len(keys),
+            ),
         ]
-        for t in sorted(s["trials"], key=lambda t: -(t["best_valid_score"] or -1)):
-            score = "-" if t["best_valid_score"] is None else f"{t['best_valid_score']:.4f}"
-            values = " | ".join(_value(t["params"].get(k)) for k in keys)
-            lines.append(f"| {t['trial']} | {t['status']} | {t['epochs']} | {score} | {values} |")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
@@ -164,12 +216,12 @@ def write_tuning_page(path: str, out_dir: str, dataset: str) -> bool:
             len(s["trials"]),
             sum(t["status"] == "TERMINATED" for t in s["trials"]),
             s["best"]["best_valid_score"],
-            s["best"]["test"].get("ndcg@5"),
+            s["best"]["test"].get(SELECTION_METRIC),
         ]
         for model, method, s in stored
     ]
     table = figures(
-        ["model", "method", "trials", "finished", "best valid NDCG@5", "its test NDCG@5"], rows
+        ["model", "method", "trials", "finished", f"best valid {NDCG}", f"its test {NDCG}"], rows
     )
     summary = page_summary(NAME, dataset, len(searches), len(stored), table, unit="searches")
     write_summary(path, summary)
