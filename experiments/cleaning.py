@@ -87,7 +87,7 @@ def _cleaning(settings: dict[str, Any], share: float) -> dict[str, Any]:
     return {"denoise": "none", **settings, "cleaning_share": share}
 
 
-def _candidates() -> list[tuple[str, str, dict[str, Any]]]:
+def candidates() -> list[tuple[str, str, dict[str, Any]]]:
     """(cleaning row, screening column, settings) of every screened variant and share."""
     return [
         (row, f"{label}, share {share}", _cleaning(settings, share))
@@ -121,7 +121,7 @@ def screening() -> list[Cell]:
             cells.append(_cell(model, condition, *BASE, CONVERGE))
             cells += [
                 _cell(model, condition, column, settings, CONVERGE)
-                for _, column, settings in _candidates()
+                for _, column, settings in candidates()
             ]
     return cells
 
@@ -134,7 +134,7 @@ def chosen_settings(results: dict[tuple[str, int], dict]) -> dict[str, dict[str,
     chosen = {}
     for row in VARIANTS:
         means = {}
-        for candidate_row, column, settings in _candidates():
+        for candidate_row, column, settings in candidates():
             if candidate_row != row:
                 continue
             keys = [c.key for c in cells if c.column == column]

@@ -3,6 +3,7 @@ the screening page ``results/cleaning-screening/<dataset>.md``, written from sto
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 import numpy as np
@@ -12,29 +13,30 @@ from experiments.cleaning import (
     FULL_GRID_DATASETS,
     RECOGNIZER,
     SCREENING_SHARES,
+    candidates,
     chosen_settings,
 )
 from experiments.design import Cell
 from experiments.diagnosis import PARTIAL_PAGE
 from experiments.report import PAIRED_HEADER, setting_lines
 from experiments.summary import figures, page_summary, write_summary
+from experiments.takeaway import paragraph, partial, shares_sentence
+from experiments.wording import NDCG, RANKING, SELECTION_METRIC
+from recbole_atjt.rendering import is_missing, markdown_table, mean_std, number, spread
 
 NAME = "cleaning"
 SCREENING = "cleaning-screening"
-METRIC = "ndcg@5"
+METRIC = SELECTION_METRIC
 FULL_GRID = ", ".join(FULL_GRID_DATASETS)
 TARGET_SHARE = 0.5  # the recovered share of the ceiling recognizer cleaning aims at
 
 
 def _fmt(values, digits: int = 4, signed: bool = False) -> str:
-    a = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
-    if not len(a):
-        return "-"
-    if len(a) == 1:
-        return f"{a[0]:{'+' if signed else ''}.{digits}f}"
-    spread = a.std(ddof=1) if len(a) > 1 else 0.0
-    sign = "+" if signed else ""
-    return f"{a.mean():{sign}.{digits}f} ± {spread:.{digits}f}"
+    """mean ± std of the values present, a single one alone, "-" for none."""
+    present = [float(v) for v in values if not is_missing(v) and np.isfinite(v)]
+    if len(present) == 1:
+        return number(present[0], digits, signed)
+    return mean_std(present, digits, signed, missing="-")
 
 
 def _condition(cell: Cell) -> str:
@@ -88,26 +90,30 @@ class CellFigures:
 
 def _seeds_text(values) -> str:
     """Per seed; n/a where the ceiling is not above the noisy base (nothing to recover)."""
-    return ", ".join("n/a" if np.isnan(v) else f"{v:+.2f}" for v in values)
+    return ", ".join(number(v, 2, signed=True) for v in values)
 
 
 def _nanmean(values) -> str:
     finite = np.asarray(values, dtype=float)
     finite = finite[np.isfinite(finite)]
-    return f"{finite.mean():+.2f}" if len(finite) else "n/a"
+    return number(float(finite.mean()) if len(finite) else None, 2, signed=True)
 
 
 def results_table(cells, results, seeds) -> list[str]:
     by_key = {(c.row, c.column): c for c in cells}
-    lines = [
-        "| row | method | test NDCG@5 | Δ vs base (paired) | recovered share of the ceiling "
-        "(per seed) | share of the clean gap |",
-        "|---|---|---:|---|---|---:|",
+    header = [
+        "row",
+        "method",
+        f"test {NDCG}",
+        "Δ vs base (paired)",
+        "recovered share of the ceiling (per seed)",
+        "share of the clean gap",
     ]
+    rows = []
     for cell in cells:
         f = CellFigures(cell, by_key, results, seeds)
         if not f.complete:
-            lines.append(f"| {cell.row} | {cell.column} | not run yet | | | |")
+            rows.append([cell.row, cell.column, "not run yet", "", "", ""])
             continue
         delta = f.delta()
         delta_text = "-"
@@ -121,11 +127,8 @@ def results_table(cells, results, seeds) -> list[str]:
             share_text = f"pending: {f.ceiling_name} not run"
         if clean is not None and len(clean):
             clean_text = _nanmean(clean)
-        lines.append(
-            f"| {cell.row} | {cell.column} | {_fmt(f.value)} | {delta_text} | {share_text} | "
-            f"{clean_text} |"
-        )
-    return lines
+        rows.append([cell.row, cell.column, _fmt(f.value), delta_text, share_text, clean_text])
+    return markdown_table(header, rows, "llrllr")
 
 
 def _cleaning_runs(cells, results, seeds):
@@ -138,28 +141,39 @@ def _cleaning_runs(cells, results, seeds):
 
 def detection_table(cells, results, seeds) -> list[str]:
     """What each cleaning row removed, and, with ground truth, how well it found the noise."""
-    lines = [
-        "| row | method | removed (share of training) | interaction AUC | AUC of rarity alone | "
-        "Spearman with rarity | precision | recall | users losing some | items losing some | "
-        "items left in training |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    header = [
+        "row",
+        "method",
+        "removed (share of training)",
+        "interaction AUC",
+        "AUC of rarity alone",
+        "Spearman with rarity",
+        "precision",
+        "recall",
+        "users losing some",
+        "items losing some",
+        "items left in training",
     ]
+    rows = []
     for cell, runs in _cleaning_runs(cells, results, seeds):
         c = [r["cleaning"] for r in runs]
         truth = [x.get("ground_truth") or {} for x in c]
         items = f"{np.mean([x['items_left_in_training'] for x in c]):.0f} of "
         items += f"{np.mean([x['items_in_training'] for x in c]):.0f}"
-        lines.append(
-            f"| {cell.row} | {cell.column} | {_fmt([x['removed_share'] for x in c], 3)} | "
-            f"{_fmt([t.get('auc') for t in truth], 3)} | "
-            f"{_fmt([t.get('rarity_auc') for t in truth], 3)} | "
-            f"{_fmt([t.get('spearman_with_rarity') for t in truth], 2)} | "
-            f"{_fmt([t.get('precision') for t in truth], 3)} | "
-            f"{_fmt([t.get('recall') for t in truth], 3)} | "
-            f"{np.mean([x['users_losing_interactions'] for x in c]):.0f} | "
-            f"{np.mean([x['items_losing_interactions'] for x in c]):.0f} | {items} |"
+        rows.append(
+            [
+                cell.row,
+                cell.column,
+                _fmt([x["removed_share"] for x in c], 3),
+                *(_fmt([t.get(k) for t in truth], 3) for k in ("auc", "rarity_auc")),
+                _fmt([t.get("spearman_with_rarity") for t in truth], 2),
+                *(_fmt([t.get(k) for t in truth], 3) for k in ("precision", "recall")),
+                f"{np.mean([x['users_losing_interactions'] for x in c]):.0f}",
+                f"{np.mean([x['items_losing_interactions'] for x in c]):.0f}",
+                items,
+            ]
         )
-    return lines
+    return markdown_table(header, rows, "ll" + "r" * 9)
 
 
 def target_lines(cells, results, seeds) -> tuple[list[str], dict[str, Any]]:
@@ -219,6 +233,37 @@ def target_lines(cells, results, seeds) -> tuple[list[str], dict[str, Any]]:
     return lines, summary
 
 
+def takeaway(cells, results, seeds, targets: dict[str, Any]) -> list[str]:
+    """Per method, the mean recovered share of the ceiling over the noisy rows it ran on;
+    then how many measured rows reached recognizer cleaning's target."""
+    by_key = {(c.row, c.column): c for c in cells}
+    shares: dict[str, list[float]] = defaultdict(list)
+    for cell in cells:
+        if not cell.noise or not cell.baseline:
+            continue
+        f = CellFigures(cell, by_key, results, seeds)
+        share = f.recovered() if f.complete else None
+        if share is not None and np.isfinite(share).any():
+            shares[cell.column].append(float(np.nanmean(share)))
+    means = {
+        f"{method} on {len(v)} {'row' if len(v) == 1 else 'rows'}": float(np.mean(v))
+        for method, v in shares.items()
+    }
+    measured = targets["recovered_share_of_the_ceiling"]
+    reached = targets["noisy_rows_reaching_the_target"]
+    target = ""
+    if measured:
+        target = (
+            f"Recognizer cleaning reached its target, {number(TARGET_SHARE, 2)} of the "
+            f"ceiling gap, on {len(reached)} of the {len(measured)} noisy insert rows measured"
+            + (f" ({', '.join(reached)})." if reached else ".")
+        )
+    of = "the ceiling, mean over the noisy rows each method ran on"
+    if len(seeds) == 1:
+        of += " (one seed: no spread to tell a share from noise)"
+    return [partial(len(results), len(cells) * len(seeds)), shares_sentence(means, of), target]
+
+
 def _settings_text(chosen: dict[str, dict[str, Any]]) -> str:
     if not chosen:
         return "pending"
@@ -237,6 +282,7 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
     lines = [
         f"# Interaction cleaning on {dataset}",
         "",
+        *paragraph(takeaway(cells, results, seeds, targets)),
         *verdict,
         f"- runs stored: {len(results)} of {planned} planned"
         + ("" if len(results) == planned else f" ({PARTIAL_PAGE}: the rest still train)"),
@@ -248,9 +294,8 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
         "under replace noise `interaction_cleaning: oracle`) and reweighting "
         "(`denoise: oracle`). **Recovered share of the ceiling** = (method - noisy base) / "
         "(ceiling - noisy base), per seed, with the removal ceiling named; the share of the "
-        "clean base's gap is beside it. Test NDCG@5, mean ± std over seeds "
-        f"({', '.join(map(str, seeds))}); each user's true next item ranked against 100 fixed "
-        "sampled items, the epoch chosen on validation NDCG@5.",
+        f"clean base's gap is beside it. Test {NDCG}, mean ± std over seeds "
+        f"({', '.join(map(str, seeds))}); {RANKING}, the epoch chosen on validation {NDCG}.",
         "",
         f"- cleaning settings (chosen on validation NDCG@5 by the screening, [its page]"
         f"({screening_page})): {_settings_text(chosen)}",
@@ -301,13 +346,38 @@ def cleaning_figures(cells, results, seeds) -> dict:
         delta, recovered = f.delta(), f.recovered()
         paired = [None, None, None]
         if delta is not None and len(delta):
-            paired = [float(delta.mean()), float(spread(delta)), int((delta > 0).sum())]
+            paired = [float(delta.mean()), spread(delta), int((delta > 0).sum())]
         share = None
         if recovered is not None and np.isfinite(recovered).any():
             share = float(np.nanmean(recovered))
-        value = [float(f.value.mean()), float(spread(f.value))]
+        value = [float(f.value.mean()), spread(f.value)]
         rows.append([cell.row, cell.column, *value, *paired, len(f.seeds), share])
     return figures(["row", "method", *PAIRED_HEADER, "recovered share of the ceiling"], rows)
+
+
+def screening_takeaway(cells, results, seeds) -> list[str]:
+    """Which variant and share the screening chose per cleaning row, and on how many of its
+    cells that choice was above the noisy base in validation."""
+    first = seeds[0]
+    valid = {
+        (c.row, c.column): results[(c.key, first)]["best_valid_score"]
+        for c in cells
+        if (c.key, first) in results
+    }
+    above: dict[str, list[float]] = defaultdict(list)
+    for (row, column), score in valid.items():
+        if column != "base" and (row, "base") in valid:
+            above[column].append(score - valid[(row, "base")])
+    chosen = chosen_settings(results)
+    parts = [
+        f"{column}, above the noisy base in validation {NDCG} on "
+        f"{sum(x > 0 for x in above[column])} of {len(above[column])} cells (mean "
+        f"{number(float(np.mean(above[column])), signed=True)})"
+        for row, column, settings in candidates()
+        if chosen.get(row) == settings and above[column]
+    ]
+    choice = "The screening chose (one seed): " + "; ".join(parts) + "." if parts else ""
+    return [partial(len(results), len(cells) * len(seeds)), choice]
 
 
 def write_screening_page(path: str, cells, results, setting) -> None:
@@ -315,28 +385,35 @@ def write_screening_page(path: str, cells, results, setting) -> None:
     lines = [
         f"# Interaction cleaning, screening of the shares on {setting.dataset}",
         "",
+        *paragraph(screening_takeaway(cells, results, setting.seeds)),
         "- chosen on mean validation NDCG@5 over the screening cells (never test): "
         f"{_settings_text(chosen_settings(results))}",
         "",
-        "| row | method | valid NDCG@5 | test NDCG@5 | interaction AUC | precision | recall | "
-        "items left in training |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
+    header = ["row", "method", f"valid {NDCG}", f"test {NDCG}", "interaction AUC", "precision"]
+    header += ["recall", "items left in training"]
+    rows = []
     for cell in cells:
         stored = [results[(cell.key, s)] for s in setting.seeds if (cell.key, s) in results]
         run = stored[0] if stored else None
         if run is None:
-            lines.append(f"| {cell.row} | {cell.column} | not run yet | | | | | |")
+            rows.append([cell.row, cell.column, "not run yet", *[""] * 5])
             continue
         c = run.get("cleaning") or {}
         truth = c.get("ground_truth") or {}
         items = f"{c['items_left_in_training']} of {c['items_in_training']}" if c else "-"
-        lines.append(
-            f"| {cell.row} | {cell.column} | {run['best_valid_score']:.4f} | "
-            f"{run['test'][METRIC]:.4f} | {_fmt([truth.get('auc')], 3)} | "
-            f"{_fmt([truth.get('precision')], 3)} | {_fmt([truth.get('recall')], 3)} | {items} |"
+        rows.append(
+            [
+                cell.row,
+                cell.column,
+                number(run["best_valid_score"]),
+                number(run["test"][METRIC]),
+                *(_fmt([truth.get(k)], 3) for k in ("auc", "precision", "recall")),
+                items,
+            ]
         )
     lines += [
+        *markdown_table(header, rows, "ll" + "r" * 6),
         "",
         f"Shares screened: {', '.join(map(str, SCREENING_SHARES))}; one seed "
         f"({', '.join(map(str, setting.seeds))}).",
@@ -357,7 +434,7 @@ def write_screening_page(path: str, cells, results, setting) -> None:
         for c in cells
         if (run := results.get((c.key, first))) is not None
     ]
-    table = figures(["row", "method", "valid NDCG@5", "test NDCG@5"], rows)
+    table = figures(["row", "method", f"valid {NDCG}", f"test {NDCG}"], rows)
     planned = len(cells) * len(setting.seeds)
     summary = page_summary(SCREENING, setting.dataset, planned, len(results), table)
     write_summary(path, summary)

@@ -18,11 +18,11 @@ from recbole_atjt.rendering import mean_std, number
 SHOWN = 3  # cells named per sentence; the rest are counted
 
 
-def _named(items: list[tuple[str, float]], digits: int = 4) -> str:
-    """``label (+0.0123)``, the first ``SHOWN`` of them, then how many more."""
-    shown = items[:SHOWN]
-    text = ", ".join(f"{label} ({number(value, digits, signed=True)})" for label, value in shown)
-    return text + (f" and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
+def _named(items: list[tuple[str, float]], digits: int = 4, shown: int = SHOWN) -> str:
+    """``label (+0.0123)``, the first ``shown`` of them, then how many more."""
+    first = items[:shown]
+    text = ", ".join(f"{label} ({number(value, digits, signed=True)})" for label, value in first)
+    return text + (f" and {len(items) - shown} more" if len(items) > shown else "")
 
 
 def _verb(items, one: str, many: str) -> str:
@@ -82,13 +82,13 @@ def versus_baseline(differences: Mapping[str, Sequence[float]], metric: str = ND
     return [first, "; ".join(parts) + "."] if parts else [first]
 
 
-def recovered(shares: Mapping[str, float], of: str, target: float | None = None) -> str:
-    """Mean recovered share per label (``of``: the whole it is a share of), best first, and
-    whether the best reached ``target``."""
+def shares_sentence(shares: Mapping[str, float], of: str, target: float | None = None) -> str:
+    """Mean recovered share per label (``of``: the whole it is a share of), every label,
+    best first, and how many reached ``target``."""
     if not shares:
         return ""
     ranked = sorted(shares.items(), key=lambda item: -item[1])
-    text = f"Recovered share of {of}: {_named(ranked, 2)}."
+    text = f"Recovered share of {of}: {_named(ranked, 2, shown=len(ranked))}."
     if target is not None:
         reached = [label for label, share in ranked if share >= target]
         text += (

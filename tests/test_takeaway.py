@@ -4,7 +4,7 @@ from experiments.takeaway import (
     paragraph,
     partial,
     ranking,
-    recovered,
+    shares_sentence,
     search_choice,
     versus_baseline,
     weights,
@@ -50,12 +50,12 @@ def test_partial_only_when_runs_are_missing():
 
 
 def test_recovered_shares_best_first_and_the_target():
-    text = recovered({"cleaning": 0.25, "oracle": 0.75}, "the ceiling", target=0.5)
+    text = shares_sentence({"cleaning": 0.25, "oracle": 0.75}, "the ceiling", target=0.5)
     assert text == (
         "Recovered share of the ceiling: oracle (+0.75), cleaning (+0.25). "
         "1 of 2 reach the target of 0.50."
     )
-    assert recovered({"cleaning": 0.25}, "the ceiling", 0.5).endswith(
+    assert shares_sentence({"cleaning": 0.25}, "the ceiling", 0.5).endswith(
         "None reaches the target of 0.50."
     )
 
