@@ -49,7 +49,7 @@ from experiments.report import (
 from experiments.runner import Setting, run_cells
 from experiments.store import checked_results
 from experiments.summary import figures, page_summary, write_summary
-from experiments.takeaway import paragraph, partial, recovered, versus_baseline
+from experiments.takeaway import paragraph, partial, shares_sentence, versus_baseline
 from experiments.wording import AUC, HR, NDCG, protocol
 from recbole_atjt.rendering import markdown_table, mean_std, number
 
@@ -518,7 +518,7 @@ def takeaway(d: Diagnosis) -> list[str]:
     return [
         partial(len(d.results), d.planned_runs),
         *versus_baseline(moved),
-        recovered(shares, "the noise-induced loss (mean over seeds)"),
+        shares_sentence(shares, "the noise-induced loss (mean over seeds)"),
         f"Stage 3 has not chosen the rows to confirm on {', '.join(pending)} yet."
         if pending
         else "",
