@@ -199,12 +199,9 @@ def target_lines(cells, results, seeds) -> tuple[list[str], dict[str, Any]]:
                 no_gap.append(cell.row)
         elif not cell.noise:
             delta = f.delta()
-            clean[cell.row] = (
-                float(delta.mean()),
-                float(delta.std(ddof=1) if len(delta) > 1 else 0),
-            )
+            clean[cell.row] = (float(delta.mean()), spread(delta))
     reached = [row for row, share in noisy.items() if share >= TARGET_SHARE]
-    within = [row for row, (mean, spread) in clean.items() if mean >= -spread]
+    within = [row for row, (mean, std) in clean.items() if mean >= -std]
     summary = {
         "recovered_share_of_the_ceiling": noisy,
         "noisy_rows_reaching_the_target": reached,
@@ -212,15 +209,14 @@ def target_lines(cells, results, seeds) -> tuple[list[str], dict[str, Any]]:
         "clean_rows_within_one_std": within,
         "noisy_rows_without_a_gap": no_gap,
     }
-    noisy_text = "; ".join(f"{row} {share:+.2f}" for row, share in noisy.items()) or "none yet"
-    clean_text = (
-        "; ".join(f"{row} {mean:+.4f} ± {spread:.4f}" for row, (mean, spread) in clean.items())
-        or "none yet"
+    noisy_text = "; ".join(f"{row} {number(x, 2, signed=True)}" for row, x in noisy.items())
+    clean_text = "; ".join(
+        f"{row} {number(mean, signed=True)} ± {number(std)}" for row, (mean, std) in clean.items()
     )
     lines = [
         f"- target: recognizer cleaning recovers >= {TARGET_SHARE:.0%} of the ceiling gap on the "
         f"noisy insert rows of DCN, DIN and SASRec (on {FULL_GRID}, 4 of the 6): {len(reached)} of "
-        f"{len(noisy)} measured ({noisy_text})"
+        f"{len(noisy)} measured ({noisy_text or 'none yet'})"
         + (
             f"; no gap to recover, the ceiling not above the noisy base on any seed: "
             f"{'; '.join(no_gap)}"
@@ -228,7 +224,7 @@ def target_lines(cells, results, seeds) -> tuple[list[str], dict[str, Any]]:
             else ""
         ),
         f"- target: on clean data never more than one paired std below base: {len(within)} of "
-        f"{len(clean)} measured (Δ test NDCG@5: {clean_text})",
+        f"{len(clean)} measured (Δ test {NDCG}: {clean_text or 'none yet'})",
     ]
     return lines, summary
 

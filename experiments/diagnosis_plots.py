@@ -8,24 +8,17 @@ from typing import Any
 import numpy as np
 
 from experiments.design import DIAGNOSIS_ROWS
+from experiments.wording import NDCG, SELECTION_METRIC
+from recbole_atjt.rendering import pyplot, save_figure
 
 Columns = Mapping[str, Mapping[str, Mapping[str, Any]]]  # column -> row -> run
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_screening(path: str, title: str, runs: Columns) -> None:
     """Test NDCG@5 of every screening row, one dot per column, with the column's base as a
     dashed line; the axis spans the values, not from zero, so that rows a few thousandths
     apart stay apart. Columns with no stored run are left out."""
-    plt = _pyplot()
+    plt = pyplot()
     rows = [r for r in DIAGNOSIS_ROWS if any(r in c for c in runs.values())]
     y = np.arange(len(rows))
     shown = {column: by_row for column, by_row in runs.items() if by_row}
@@ -34,22 +27,22 @@ def plot_screening(path: str, title: str, runs: Columns) -> None:
     for n, (column, by_row) in enumerate(shown.items()):
         color = f"C{n}"
         values = [
-            by_row[r].get("test", {}).get("ndcg@5", np.nan) if r in by_row else np.nan for r in rows
+            by_row[r].get("test", {}).get(SELECTION_METRIC, np.nan) if r in by_row else np.nan
+            for r in rows
         ]
         offset = (n - (len(shown) - 1) / 2) * step
         ax.plot(values, y + offset, "o", color=color, label=column)
         if "base" in by_row:
-            base = by_row["base"].get("test", {}).get("ndcg@5", np.nan)
+            base = by_row["base"].get("test", {}).get(SELECTION_METRIC, np.nan)
             ax.axvline(base, color=color, linestyle="--", linewidth=0.8)
     ax.set_yticks(y, rows)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
-    ax.set_xlabel("test NDCG@5 (dashed: the column's base)")
+    ax.set_xlabel(f"test {NDCG} (dashed: the column's base)")
     ax.set_title(title)
     if shown:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.6 / len(rows) - 0.04), ncol=2)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    save_figure(fig, path, dpi=120, crop=True, layout=False)
 
 
 def _curve(run: Mapping[str, Any]) -> tuple[list[int], list[float]]:
@@ -68,7 +61,7 @@ def plot_weights(path: str, title: str, runs: Columns, rows: list[str]) -> bool:
     curves = {column: lines for column, lines in curves.items() if lines}
     if not curves:
         return False
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(1, len(curves), figsize=(6 * len(curves), 4), squeeze=False)
@@ -84,7 +77,5 @@ def plot_weights(path: str, title: str, runs: Columns, rows: list[str]) -> bool:
         ax.set_title(f"{title}, {column}")
     ordered = [r for r in rows if r in handles]
     fig.legend([handles[r] for r in ordered], ordered, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig.tight_layout()
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    save_figure(fig, path, dpi=120, crop=True)
     return True

@@ -34,6 +34,7 @@ from experiments.store import (
     runs_folder,
     stored_conflict,
 )
+from recbole_atjt.rendering import markdown_table
 
 
 def _kind(model: str, settings: dict) -> tuple:
@@ -113,7 +114,7 @@ def plan_lines(name: str, cells: list[Cell], setting: Setting) -> list[str]:
         minutes = "no stored run to go by" if each is None else f"{each / 60:.1f} min"
         if note:
             minutes += f" ({note})"
-        rows.append(f"| {cell.row} | {cell.column} | {', '.join(map(str, seeds))} | {minutes} |")
+        rows.append([cell.row, cell.column, ", ".join(map(str, seeds)), minutes])
     planned = len(cells) * len(setting.seeds)
     trains = sum(len(s) for _, s in to_train)
     lines = [
@@ -129,6 +130,6 @@ def plan_lines(name: str, cells: list[Cell], setting: Setting) -> list[str]:
         )
     lines += [note.removeprefix("- ") for note in tuned_note(name, cells, dataset)]
     if rows:
-        lines += ["", "| row | column | seeds to train | estimate per run |", "|---|---|---|---:|"]
-        lines += rows
+        header = ["row", "column", "seeds to train", "estimate per run"]
+        lines += ["", *markdown_table(header, rows, "lllr")]
     return lines
