@@ -293,7 +293,7 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
         f"clean base's gap is beside it. Test {NDCG}, mean ± std over seeds "
         f"({', '.join(map(str, seeds))}); {RANKING}, the epoch chosen on validation {NDCG}.",
         "",
-        f"- cleaning settings (chosen on validation NDCG@5 by the screening, [its page]"
+        f"- cleaning settings (chosen on validation {NDCG} by the screening, [its page]"
         f"({screening_page})): {_settings_text(chosen)}",
         *setting_lines(
             setting.budget,
@@ -307,7 +307,7 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
                 "budget as it is (their bases are the robustness page's runs)",
             ],
         ),
-        "## Test NDCG@5",
+        f"## Test {NDCG}",
         "",
         *results_table(cells, results, seeds),
         "",
@@ -382,7 +382,7 @@ def write_screening_page(path: str, cells, results, setting) -> None:
         f"# Interaction cleaning, screening of the shares on {setting.dataset}",
         "",
         *paragraph(screening_takeaway(cells, results, setting.seeds)),
-        "- chosen on mean validation NDCG@5 over the screening cells (never test): "
+        f"- chosen on mean validation {NDCG} over the screening cells (never test): "
         f"{_settings_text(chosen_settings(results))}",
         "",
     ]

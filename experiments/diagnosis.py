@@ -50,14 +50,13 @@ from experiments.runner import Setting, run_cells
 from experiments.store import checked_results
 from experiments.summary import figures, page_summary, write_summary
 from experiments.takeaway import paragraph, partial, shares_sentence, versus_baseline
-from experiments.wording import AUC, HR, NDCG, protocol
+from experiments.wording import AUC, HR, NDCG, SELECTION_METRIC, protocol
 from recbole_atjt.rendering import markdown_table, mean_std, number
 
 NAME = "diagnosis"
 PARTIAL_PAGE = "**Partial page**"  # opens a page written before all its planned runs were stored
 CONFIRMED = 2  # rows confirmed besides base and atjt
 FIXED_ROWS = ("base", "atjt")
-SELECTION_METRIC = "ndcg@5"  # what every choice reads, on validation
 
 Runs = Mapping[str, Mapping[str, Any]]  # row label -> stored run
 
@@ -245,7 +244,7 @@ CLEAN = DIAGNOSIS_COLUMNS[0][0]
 TEST_METRICS = ((SELECTION_METRIC, NDCG), ("hit@5", HR), ("gauc", AUC))
 SELECTION_TEXT = (
     "Selection uses validation only: the alpha of stage 2 and the confirmed rows are chosen by "
-    "validation NDCG@5; test metrics are reported, never used to choose."
+    f"validation {NDCG}; test metrics are reported, never used to choose."
 )
 NOT_RUN_YET = "not run yet"
 FAILED = "failed"
@@ -424,7 +423,7 @@ def choice_lines(d: Diagnosis, model: str) -> list[str]:
             score = validation_score(d.runs(name)[d.alphas[name]])
             lines.append(
                 f"- stage 2, {col}: `corruption_target` rows use `{d.alphas[name]}` "
-                f"(best validation NDCG@5 of the alpha_scale=loss rows: {score:.4f})"
+                f"(best validation {NDCG} of the alpha_scale=loss rows: {number(score)})"
             )
         elif name in d.waiting_alpha:
             lines.append(
@@ -443,11 +442,11 @@ def choice_lines(d: Diagnosis, model: str) -> list[str]:
         return lines
     runs = {col: d.runs(diagnosis_column(model, col)) for col, _ in DIAGNOSIS_COLUMNS}
     chosen = [
-        f"`{row}` ({np.mean([validation_score(r[row]) for r in runs.values()]):.4f})"
+        f"`{row}` ({number(float(np.mean([validation_score(r[row]) for r in runs.values()])))})"
         for row in d.chosen.get(model, [])
     ]
     lines.append(
-        "- confirmed besides base and atjt (mean validation NDCG@5 of both columns, seed "
+        f"- confirmed besides base and atjt (mean validation {NDCG} of both columns, seed "
         f"{d.seeds[0]}): {', '.join(chosen) or 'none'}"
     )
     return lines
@@ -578,7 +577,7 @@ def write_diagnosis_page(path: str, d: Diagnosis, setting: Setting) -> None:
         if any(runs.values()):
             plot_screening(screening_plot, f"{model} on {dataset}", runs)
             lines.append(
-                f"![test NDCG@5 of every screening row]({os.path.basename(screening_plot)})"
+                f"![test {NDCG} of every screening row]({os.path.basename(screening_plot)})"
             )
         curves = f"{stem}-{model}-weights.png"
         if plot_weights(curves, f"{model} on {dataset}", runs, _atjt_rows(d, model)):

@@ -173,7 +173,7 @@ def write_tuning_page(path: str, out_dir: str, dataset: str) -> bool:
             "",
             f"## Why `{CHOSEN_VARIANT[0]}`",
             "",
-            f"The ATJT rows of the {on} diagnosis' screening by mean validation NDCG@5 over "
+            f"The ATJT rows of the {on} diagnosis' screening by mean validation {NDCG} over "
             f"its stored runs of DCN and SASRec, {' and '.join(conditions)} (seed {seed}; "
             f"`results/diagnosis/runs/{on}/`):",
             "",
