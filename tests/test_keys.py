@@ -8,14 +8,8 @@ import recbole
 import yaml
 
 from recbole_atjt.cli import _parser
-from recbole_atjt.keys import (
-    KEYS,
-    MODE_SPECIFIC_KEYS,
-    choices_text,
-    key_table,
-    overall_yaml_mismatches,
-    with_key_table,
-)
+from recbole_atjt.key_docs import key_table, overall_yaml_mismatches, with_key_table
+from recbole_atjt.keys import KEYS, MODE_SPECIFIC_KEYS, choices_text
 from recbole_atjt.modes import MODES
 from recbole_atjt.paths import PROPERTIES_DIR
 from recbole_atjt.validation import CHOICE_KEYS, RULES
