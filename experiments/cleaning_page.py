@@ -8,14 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from experiments.cleaning import (
-    CLEAN,
-    FULL_GRID_DATASETS,
-    RECOGNIZER,
-    SCREENING_SHARES,
-    candidates,
-    chosen_settings,
-)
+from experiments import cleaning
+from experiments.cleaning import CLEAN, RECOGNIZER, candidates, chosen_settings
 from experiments.design import Cell
 from experiments.diagnosis import PARTIAL_PAGE
 from experiments.report import PAIRED_HEADER, setting_lines
@@ -27,8 +21,12 @@ from recbole_atjt.rendering import is_missing, markdown_table, mean_std, number,
 NAME = "cleaning"
 SCREENING = "cleaning-screening"
 METRIC = SELECTION_METRIC
-FULL_GRID = ", ".join(FULL_GRID_DATASETS)
 TARGET_SHARE = 0.5  # the recovered share of the ceiling recognizer cleaning aims at
+
+
+def _full_grid() -> str:
+    """The datasets of the full grid, read when a page is written (the grid is a setting)."""
+    return ", ".join(cleaning.FULL_GRID_DATASETS)
 
 
 def _fmt(values, digits: int = 4, signed: bool = False) -> str:
@@ -215,8 +213,8 @@ def target_lines(cells, results, seeds) -> tuple[list[str], dict[str, Any]]:
     )
     lines = [
         f"- target: recognizer cleaning recovers >= {TARGET_SHARE:.0%} of the ceiling gap on the "
-        f"noisy insert rows of DCN, DIN and SASRec (on {FULL_GRID}, 4 of the 6): {len(reached)} of "
-        f"{len(noisy)} measured ({noisy_text or 'none yet'})"
+        f"noisy insert rows of DCN, DIN and SASRec (on {_full_grid()}, 4 of the 6): "
+        f"{len(reached)} of {len(noisy)} measured ({noisy_text or 'none yet'})"
         + (
             f"; no gap to recover, the ceiling not above the noisy base on any seed: "
             f"{'; '.join(no_gap)}"
@@ -302,7 +300,7 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
             dataset,
             runs,
             [
-                f"- settings per row: {FULL_GRID}'s insert conditions train to early stopping "
+                f"- settings per row: {_full_grid()}'s insert conditions train to early stopping "
                 "(`epochs: 50, stopping_step: 5`); replace rows and other datasets use the "
                 "budget as it is (their bases are the robustness page's runs)",
             ],
@@ -411,7 +409,7 @@ def write_screening_page(path: str, cells, results, setting) -> None:
     lines += [
         *markdown_table(header, rows, "ll" + "r" * 6),
         "",
-        f"Shares screened: {', '.join(map(str, SCREENING_SHARES))}; one seed "
+        f"Shares screened: {', '.join(map(str, cleaning.SCREENING_SHARES))}; one seed "
         f"({', '.join(map(str, setting.seeds))}).",
         "",
         *setting_lines(

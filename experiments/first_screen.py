@@ -19,7 +19,7 @@ from collections import defaultdict
 import numpy as np
 
 from experiments import cleaning
-from experiments.cleaning import CLEAN, CONVERGE, INSERT, INSERT_POPULAR
+from experiments.cleaning import CLEAN, INSERT, INSERT_POPULAR
 from experiments.convergence import at_cap, epoch_cap
 from experiments.design import (
     INJECTED_NOISE,
@@ -56,7 +56,7 @@ def condition_of(cell) -> str | None:
     """The matrix condition of a cell: its noise (any clean cell alike), and whether it
     trained to early stopping (the cleaning experiment's runs on its full-grid datasets)."""
     kind = (cell.noise, cell.noise_mode, cell.item_sampling) if cell.noise else (0.0, None, None)
-    converged = cell.overrides.get("epochs") == CONVERGE["epochs"]
+    converged = cell.overrides.get("epochs") == cleaning.CONVERGE["epochs"]
     return next((c for c, k, e in CONDITION_KINDS if k == kind and e == converged), None)
 
 
@@ -198,7 +198,8 @@ def screen_lines(diffs, plot: str | None = None, notes: list[str] | None = None)
         f"experiment; {INJECTED} (replaced): the robustness experiment and the cleaning "
         f"experiment's replace rows; {INSERT[0]} and the conditions '{EARLY_STOPPING[2:]}': "
         f"the cleaning experiment (on {', '.join(cleaning.FULL_GRID_DATASETS)} every run trains "
-        f"to early stopping: epochs {CONVERGE['epochs']}, patience {CONVERGE['stopping_step']}). "
+        f"to early stopping: epochs {cleaning.CONVERGE['epochs']}, "
+        f"patience {cleaning.CONVERGE['stopping_step']}). "
         "'.': not run yet.",
         "",
     ]
