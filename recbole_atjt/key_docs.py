@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from recbole_atjt.keys import ALL_MODES, KEYS, REWEIGHTING_MODES, Key, Rule
+from recbole_atjt.rendering import markdown_table
 
 # ---- docs/usage.md ----------------------------------------------------------------------
 
@@ -47,18 +48,19 @@ def readers_text(key: Key) -> str:
 
 def key_table() -> str:
     """The key table of docs/usage.md, with its markers (a test keeps the page equal)."""
-    lines = [
-        TABLE_BEGIN,
-        "",
-        "| key | type | allowed | default | read by | meaning |",
-        "|---|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| `{k.name}` | {k.type} | {_allowed_markdown(k.rule)} | {_markdown_value(k.default)} "
-        f"| {readers_text(k)} | {k.doc} |"
+    header = ["key", "type", "allowed", "default", "read by", "meaning"]
+    rows = [
+        [
+            f"`{k.name}`",
+            k.type,
+            _allowed_markdown(k.rule),
+            _markdown_value(k.default),
+            readers_text(k),
+            k.doc,
+        ]
         for k in KEYS.values()
     ]
-    return "\n".join([*lines, "", TABLE_END])
+    return "\n".join([TABLE_BEGIN, "", *markdown_table(header, rows), "", TABLE_END])
 
 
 # ---- properties/overall.yaml ------------------------------------------------------------

@@ -212,6 +212,7 @@ def mode(name: str) -> DenoiseMode:
 
 def mode_table() -> str:
     """The mode table of docs/modes.md, rendered from :data:`MODES` (a test keeps them equal)."""
-    lines = ["| mode | what trains the recognizers | weights |", "|---|---|---|"]
-    lines += [f"| `{m.name}` | {m.recognizers_text} | {m.weights_text} |" for m in MODES.values()]
-    return "\n".join(lines)
+    from recbole_atjt.rendering import markdown_table
+
+    rows = [[f"`{m.name}`", m.recognizers_text, m.weights_text] for m in MODES.values()]
+    return "\n".join(markdown_table(["mode", "what trains the recognizers", "weights"], rows))
