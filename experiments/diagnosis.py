@@ -280,6 +280,19 @@ def _row_share(runs: dict[str, Runs], row: str) -> float | None:
     )
 
 
+def _row_cells(runs: dict, row: str, cells_of, width) -> list[str]:
+    """One row's cells across the columns: ``cells_of(run, column)`` of each stored run,
+    ``width(column)`` marks where the run is not stored yet or stopped."""
+    cells = []
+    for col in runs:
+        run = runs[col].get(row)
+        if run is None or run.get("failed"):
+            cells += [NOT_RUN_YET if run is None else FAILED] * width(col)
+        else:
+            cells += cells_of(run, col)
+    return cells
+
+
 def screening_tables(d: Diagnosis, model: str) -> list[str]:
     """Stages 1-2 of one model: test and validation metrics, then weights and detection."""
     runs = {col: d.runs(diagnosis_column(model, col)) for col, _ in DIAGNOSIS_COLUMNS}
@@ -290,22 +303,17 @@ def screening_tables(d: Diagnosis, model: str) -> list[str]:
         *(h.format(col) for col in runs for h in heads),
         "recovered share of the noise-induced loss",
     ]
-    table = []
-    for row in rows:
-        cells = []
-        for col in runs:
-            run = runs[col].get(row)
-            if run is None:
-                cells += [NOT_RUN_YET] * len(heads)
-                continue
-            if run.get("failed"):
-                cells += [FAILED] * len(heads)
-                continue
-            test = run.get("test", {})
-            cells += [_num(test.get(m)) for m, _ in TEST_METRICS]
-            cells.append(_num(run.get("valid", {}).get(SELECTION_METRIC)))
-        cells.append(_num(_row_share(runs, row), 2, signed=True))
-        table.append([row, *cells])
+
+    def metrics(run: dict, _col: str) -> list[str]:
+        test = run.get("test", {})
+        valid = run.get("valid", {}).get(SELECTION_METRIC)
+        return [*(_num(test.get(m)) for m, _ in TEST_METRICS), _num(valid)]
+
+    table = [
+        [row, *_row_cells(runs, row, metrics, lambda _: len(heads))]
+        + [_num(_row_share(runs, row), 2, signed=True)]
+        for row in rows
+    ]
     lines = markdown_table(header, table, "l" + "r" * (len(header) - 1))
     header = [
         "row",
@@ -314,22 +322,15 @@ def screening_tables(d: Diagnosis, model: str) -> list[str]:
         f"length-matched detection AUC, {NOISY}",
         f"target-injected AUC, {NOISY}",
     ]
-    table = []
-    for row in rows:
-        cells = []
-        for col in runs:
-            run = runs[col].get(row)
-            if run is None:
-                cells += [NOT_RUN_YET] * (5 if col == NOISY else 3)
-                continue
-            if run.get("failed"):
-                cells += [FAILED] * (5 if col == NOISY else 3)
-                continue
-            own, matched, target = detection(run)
-            cells += [*map(_num, last_weights(run)), _num(own)]
-            if col == NOISY:
-                cells += [_num(matched), _num(target)]
-        table.append([row, *cells])
+
+    def weights(run: dict, col: str) -> list[str]:
+        own, matched, target = detection(run)
+        cells = [*map(_num, last_weights(run)), _num(own)]
+        return cells + [_num(matched), _num(target)] if col == NOISY else cells
+
+    table = [
+        [row, *_row_cells(runs, row, weights, lambda col: 5 if col == NOISY else 3)] for row in rows
+    ]
     lines += ["", *markdown_table(header, table, "l" + "r" * 8)]
     failures = [
         f"- {row}, {col}: {run['failed']}"
