@@ -69,6 +69,13 @@ def main(argv: list[str] | None = None) -> int:
         + ". Stage 2 needs an alpha_scale=loss row; confirmation takes what ran",
     )
     p.add_argument(
+        "--columns",
+        nargs="+",
+        metavar="COLUMN",
+        help="cleaning only: train only these columns (quote each; default all), e.g. 'base' "
+        "'recognizer cleaning' first, the rest later; the page still plans every column",
+    )
+    p.add_argument(
         "--stored_only",
         action="store_true",
         help="train nothing; write the page from the runs stored under "
@@ -163,6 +170,15 @@ def _experiment_models(name: str) -> tuple[str, ...]:
     }.get(name, ())
 
 
+def _cleaning_columns(name: str) -> list[str]:
+    """Every column the cleaning experiment ``name`` can train, in its order."""
+    from experiments import cleaning
+
+    if name == "cleaning-screening":
+        return list(dict.fromkeys(c.column for c in cleaning.screening()))
+    return list(cleaning.ALL_COLUMNS)
+
+
 def _check_arguments(args: argparse.Namespace) -> None:
     """Refuse, before anything is written or trained, what the command cannot honour."""
     if args.seeds < 1:
@@ -180,6 +196,17 @@ def _check_arguments(args: argparse.Namespace) -> None:
             raise SystemExit(
                 f"error: --models: got {model!r}; allowed: models of {args.name}: "
                 f"{' '.join(models)}"
+            )
+    if args.columns and args.name not in CLEANING:
+        raise SystemExit(
+            f"error: --columns: {args.name} trains every column; allowed: --columns with "
+            "cleaning-screening or cleaning only"
+        )
+    for column in args.columns or ():
+        if column not in _cleaning_columns(args.name):
+            raise SystemExit(
+                f"error: --columns: got {column!r}; allowed: columns of {args.name}: "
+                + "; ".join(f"'{c}'" for c in _cleaning_columns(args.name))
             )
     if args.plan or args.stored_only:
         return  # they read stored runs only, not the datasets
@@ -203,7 +230,12 @@ def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
     from experiments.cleaning_page import write_cleaning_page, write_screening_page
 
     def of_models(cells):
-        return [c for c in cells if not args.models or c.model in args.models]
+        return [
+            c
+            for c in cells
+            if (not args.models or c.model in args.models)
+            and (not args.columns or c.column in args.columns)
+        ]
 
     chosen = cleaning.chosen_settings(cleaning.stored_screening(args.out))
     for dataset in args.datasets:
