@@ -284,6 +284,8 @@ def test_an_injected_copy_of_ml_100k_needs_no_data_path(tmp_path):
         (["table2", "--models", "Foo"], "error: --models: got 'Foo'; allowed: models of table2"),
         (["robustness", "--models", "WideDeep"], "error: --models: got 'WideDeep'; allowed: "),
         (["table4", "--models", "DCN"], "error: --models: table4 runs its own models; allowed"),
+        (["table4", "--columns", "base"], "error: --columns: table4 trains every column"),
+        (["cleaning", "--columns", "basis"], "error: --columns: got 'basis'; allowed: "),
         (["tuning", "--trials", "0"], "error: --trials: got 0; allowed: an integer >= 1"),
         (["table4", "--datasets", "nowhere"], "error: --datasets: --data_path: got none"),
         (["fig4", "--datasets", "nowhere", "--data_path", "."], "error: --datasets: got 'nowhere'"),
@@ -307,6 +309,21 @@ def test_a_plan_writes_nothing(tmp_path, capsys):
     assert main(["cleaning", "--models", "DCN", "--plan", *where]) == 0
     assert "DCN" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_columns_pick_what_a_cleaning_command_trains(tmp_path, capsys):
+    where = ["--out", str(tmp_path / "out"), "--budget", "smoke", "--seeds", "1"]
+    assert main(["cleaning", "--models", "DCN", "--plan", *where]) == 0
+
+    def rows(out: str) -> list[list[str]]:
+        return [line[2:].split(" | ")[:2] for line in out.splitlines() if line.startswith("| DCN")]
+
+    every = rows(capsys.readouterr().out)
+    assert main(["cleaning", "--models", "DCN", "--columns", "base", "--plan", *where]) == 0
+    picked = rows(capsys.readouterr().out)
+    assert {column for _, column in every} >= {"base", "oracle weights", "R-CE"}
+    assert picked == [[row, column] for row, column in every if column == "base"]
+    assert len(picked) == 4  # clean, both inserts, replace
 
 
 def test_the_leaderboard_reads_page_summaries_never_their_markdown(tmp_path):
