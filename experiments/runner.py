@@ -42,7 +42,7 @@ from experiments.store import (
 )
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.modes import MODE_SPECIFIC_KEYS
-from recbole_atjt.noise import inject
+from recbole_atjt.noise import copy_tag, inject
 from recbole_atjt.paths import SOURCE_SUFFIX, dataset_source
 from recbole_atjt.run_dir import code_version
 
@@ -107,9 +107,7 @@ def _dataset_for(cell: Cell, dataset: str, data_path: str | None, work_dir: str,
 
 def noise_tag(cell: Cell) -> str:
     """The injected copy's name part: noise20 (replaced), insert20, insert20-pop, ..."""
-    kind = "noise" if cell.noise_mode == "replace" else cell.noise_mode
-    sampling = "" if cell.item_sampling == "uniform" else "-pop"
-    return f"{kind}{round(cell.noise * 100)}{sampling}"
+    return copy_tag(cell.noise_mode, cell.noise, cell.item_sampling)
 
 
 # Seconds between looks at runs another command is training.

@@ -322,6 +322,22 @@ def _check_out_path(out_path: str, source: str) -> None:
         )
 
 
+def percent(share: float) -> str:
+    """``share`` in percent for a name: 0.2 -> 20, 0.125 -> 12p5, 0.004 -> 0p4 (never
+    rounded, so that two shares never name one copy)."""
+    return f"{share * 100:.10g}".replace(".", "p")
+
+
+def copy_tag(mode: str, ratio: float, item_sampling: str = "uniform", delete: float = 0.0) -> str:
+    """The noisy copy's name part: noise20 (replaced), insert20, steam20-10, ... and -pop
+    for popularity-drawn items."""
+    kind = {"replace": "noise", "insert": "insert", "steam": "steam"}[mode]
+    tag = f"{kind}{percent(ratio)}"
+    if mode == "steam":
+        tag += f"-{percent(delete)}"
+    return tag + ("-pop" if item_sampling == "popularity" else "")
+
+
 def _check_injectable(mode: str, ratio: float, training: int, dataset: str, path: str) -> None:
     """Refuse a dataset without training interactions, or a ratio that injects nothing."""
     if training == 0:
@@ -380,14 +396,7 @@ def inject(
             f"(no interaction file {inter_path})"
         )
     delete = delete_ratio or 0.0
-    tag = {
-        "replace": f"noise{round(ratio * 100)}",
-        "insert": f"insert{round(ratio * 100)}",
-        "steam": f"steam{round(ratio * 100)}-{round(delete * 100)}",
-    }[mode]
-    if item_sampling == "popularity":
-        tag += "-pop"
-    name = name or f"{dataset}-{tag}"
+    name = name or f"{dataset}-{copy_tag(mode, ratio, item_sampling, delete)}"
     target = os.path.join(out_path or data_path, name)
     if out_path:
         _check_out_path(out_path, source)

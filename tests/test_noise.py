@@ -537,3 +537,30 @@ def _refused_in_one_line_writing_nothing(cases, toy, capsys):
         assert printed.err.count("\n") == 1 and "; allowed: " in printed.err
         assert sorted(p.relative_to(toy) for p in toy.rglob("*")) == before, start
     return before
+
+
+@pytest.mark.parametrize(
+    "mode,ratio,sampling,delete,tag",
+    [
+        ("replace", 0.1, "uniform", 0.0, "noise10"),
+        ("insert", 0.2, "popularity", 0.0, "insert20-pop"),
+        ("replace", 0.125, "uniform", 0.0, "noise12p5"),
+        ("replace", 0.004, "uniform", 0.0, "noise0p4"),
+        ("steam", 0.07, "uniform", 0.3, "steam7-30"),
+    ],
+)
+def test_a_copy_is_named_by_its_exact_shares(mode, ratio, sampling, delete, tag):
+    from recbole_atjt.noise import copy_tag
+
+    assert copy_tag(mode, ratio, sampling, delete) == tag
+
+
+def test_two_ratios_that_round_alike_write_two_copies(toy):
+    low = inject(str(toy), "toy", ratio=0.12, seed=3).folder
+    high = inject(str(toy), "toy", ratio=0.124, seed=3).folder
+    _, a = _read(f"{low}/{low.rsplit('/', 1)[-1]}.noise")
+    _, b = _read(f"{high}/{high.rsplit('/', 1)[-1]}.noise")
+    assert low.endswith("toy-noise12") and high.endswith("toy-noise12p4")
+    marked = [sum(r[-1] == "1.0" for r in rows) for rows in (a, b)]
+    training = len(a) - 2 * len({r[0] for r in a})  # validation and test rows are never marked
+    assert marked == [round(0.12 * training), round(0.124 * training)]
