@@ -119,6 +119,15 @@ def computed_metrics(config: Mapping[str, Any]) -> list[str]:
 def validate_recbole_keys(config: Mapping[str, Any]) -> None:
     """Raise :class:`ATJTError` for a RecBole key a run cannot work with."""
     _check_rules(config, RECBOLE_RULES, required=False)
+    negatives = config.get("train_neg_sample_args")
+    if isinstance(negatives, Mapping) and negatives.get("distribution") not in (None, "none"):
+        count = negatives.get("sample_num")
+        if not (is_int(count) and count >= 1):
+            raise ATJTError(
+                f"config key 'train_neg_sample_args': got sample_num {count!r}; allowed: an "
+                "integer >= 1 (or train_neg_sample_args: None, no sampled negatives, where the "
+                "model and loss allow it)"
+            )
     # RecBole looks the validation metric up only after the first epoch has trained
     computed = computed_metrics(config)
     chosen = config.get("valid_metric")

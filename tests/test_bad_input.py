@@ -141,6 +141,19 @@ def test_recbole_keys_a_run_depends_on_are_checked_up_front(key, value):
     assert str(err.value).startswith(f"config key '{key}': got {value!r}; allowed: ")
 
 
+@pytest.mark.parametrize("count", [0, -2, 1.5])
+def test_sampled_negatives_need_a_count_of_at_least_one(count):
+    negatives = {"distribution": "uniform", "sample_num": count}
+    with pytest.raises(ATJTError) as err:
+        ATJTConfig("DIN", "atjt-synth", config_dict={"train_neg_sample_args": negatives})
+    assert f"'train_neg_sample_args': got sample_num {count!r}; allowed: an integer >= 1" in str(
+        err.value
+    )
+    kept = {"distribution": "uniform", "sample_num": 3}
+    config = ATJTConfig("DIN", "atjt-synth", config_dict={"train_neg_sample_args": kept})
+    assert config["train_neg_sample_args"]["sample_num"] == 3
+
+
 @pytest.mark.parametrize(
     "text,expected",
     [
