@@ -154,8 +154,24 @@ def _search(run_kwargs: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"trials: {tune_dir}/trials.csv, best config: {tune_dir}/best.yaml")
 
 
+def _refuse_settings_beside_a_stored_run(run_kwargs: dict[str, Any], args) -> None:
+    """--evaluate and --resume (without --tune) take every setting from the checkpoint: any
+    other setting given with them would be ignored, so it stops the command instead."""
+    flag = "--evaluate" if args.evaluate else "--resume" if args.resume and not args.tune else None
+    if flag is None:
+        return
+    given = [f"--{k}" for k in ("model", "dataset", "config_files", "preset") if getattr(args, k)]
+    given += [f"--{key}" for key in run_kwargs["config_dict"]]
+    if given:
+        raise SystemExit(
+            f"error: {flag}: got also {', '.join(given)}; allowed: {flag} alone (the run's "
+            "saved config decides every setting; start a new run to change one)"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     run_kwargs, args = build_run_arguments(sys.argv[1:] if argv is None else argv)
+    _refuse_settings_beside_a_stored_run(run_kwargs, args)
     try:
         if args.evaluate:
             _evaluate(args.evaluate)

@@ -90,6 +90,11 @@ def test_replace_count_beyond_the_history_length_is_clipped_with_a_warning(caplo
         (["--epochs"], "allowed: --key=value"),
         (["stray"], "unrecognised argument 'stray'"),
         (["--resume"], "--resume: give the checkpoint"),
+        (
+            ["--resume=saved/r", "--epochs=30"],
+            "--resume: got also --epochs; allowed: --resume alone",
+        ),
+        (["--evaluate=r.pth", "--model=DIN", "--denoise=atjt"], "got also --model, --denoise"),
         (["--preset=nope"], "--preset 'nope'"),
         (["--config_files=/no/such.yaml"], "config file /no/such.yaml: cannot read it"),
         (["--tune=properties/search/atjt.yaml"], "--tune_dir: required"),
