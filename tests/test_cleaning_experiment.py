@@ -91,3 +91,13 @@ def test_screening_chooses_on_validation_and_the_page_measures_against_the_ceili
     # what cleaning removed, with the ground truth
     assert "| DCN 20% replace | oracle cleaning | 0.2" in page
     assert "AUC of rarity alone" in page
+
+
+def test_the_target_is_counted_on_the_full_grid_and_shown_for_reference_elsewhere(small_grid):
+    from experiments.cleaning_page import target_lines
+
+    cells = cleaning.cells_for(DATASET, {})
+    full, _ = target_lines(cells, {}, [2020], DATASET)
+    assert "noisy insert rows of DCN, DIN and SASRec (4 of the 6): 0 of 0 measured" in full[0]
+    other, _ = target_lines(cleaning.cells_for("elsewhere", {}), {}, [2020], "elsewhere")
+    assert f"(the target is set on {DATASET}; here for reference): 0 of 0" in other[0]
