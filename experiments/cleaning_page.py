@@ -58,8 +58,9 @@ class CellFigures:
         clean = by_key.get((f"{cell.model} {CLEAN[0]}", "base"))
         wanted = [c for c in (cell, base, ceiling, clean) if c is not None]
         self.seeds = [s for s in seeds if all((c.key, s) in results for c in wanted)]
-        mine = [(cell.key, s) in results for s in seeds]
-        self.complete = all(mine)
+        # measured on a seed where the row, its base and its ceilings all ran: a partial page
+        # shows each row over the seeds it has so far (its Δ column counts them)
+        self.measured = bool(self.seeds)
 
         def values(c):
             if c is None:
@@ -110,8 +111,10 @@ def results_table(cells, results, seeds) -> list[str]:
     rows = []
     for cell in cells:
         f = CellFigures(cell, by_key, results, seeds)
-        if not f.complete:
-            rows.append([cell.row, cell.column, "not run yet", "", "", ""])
+        if not f.measured:
+            ran = any((cell.key, seed) in results for seed in seeds)
+            waiting = "ran; its base or ceiling not yet" if ran else "not run yet"
+            rows.append([cell.row, cell.column, waiting, "", "", ""])
             continue
         delta = f.delta()
         delta_text = "-"
@@ -187,7 +190,7 @@ def target_lines(cells, results, seeds, dataset: str) -> tuple[list[str], dict[s
         if cell.column != RECOGNIZER or cell.model not in ("DCN", "DIN", "SASRec"):
             continue
         f = CellFigures(cell, by_key, results, seeds)
-        if not f.complete or f.base is None or not len(f.value):
+        if not f.measured or f.base is None or not len(f.value):
             continue
         if cell.noise and cell.noise_mode == "insert":
             share = f.recovered()
@@ -241,7 +244,7 @@ def takeaway(cells, results, seeds, targets: dict[str, Any]) -> list[str]:
         if not cell.noise or not cell.baseline:
             continue
         f = CellFigures(cell, by_key, results, seeds)
-        share = f.recovered() if f.complete else None
+        share = f.recovered() if f.measured else None
         if share is not None and np.isfinite(share).any():
             shares[cell.column].append(float(np.nanmean(share)))
     means = {
@@ -329,18 +332,18 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
     table = cleaning_figures(cells, results, seeds)
-    own = {**targets, "cleaning_settings": chosen}
+    own = {**targets, "cleaning_settings": chosen, "seeds": list(seeds)}
     write_summary(path, page_summary(NAME, dataset, planned, len(results), table, **own))
 
 
 def cleaning_figures(cells, results, seeds) -> dict:
-    """Every complete row, as a summary's table: test NDCG@5, the difference to base paired
+    """Every measured row, as a summary's table: test NDCG@5, the difference to base paired
     by seed, and the mean recovered share of the ceiling."""
     by_key = {(c.row, c.column): c for c in cells}
     rows = []
     for cell in cells:
         f = CellFigures(cell, by_key, results, seeds)
-        if not f.complete or not len(f.value):
+        if not f.measured:
             continue
         delta, recovered = f.delta(), f.recovered()
         paired = [None, None, None]

@@ -101,3 +101,31 @@ def test_the_target_is_counted_on_the_full_grid_and_shown_for_reference_elsewher
     assert "noisy insert rows of DCN, DIN and SASRec (4 of the 6): 0 of 0 measured" in full[0]
     other, _ = target_lines(cleaning.cells_for("elsewhere", {}), {}, [2020], "elsewhere")
     assert f"(the target is set on {DATASET}; here for reference): 0 of 0" in other[0]
+
+
+def test_a_partial_page_shows_each_row_over_the_seeds_it_has_so_far():
+    from experiments.cleaning_page import results_table
+
+    cells = cleaning.cells_for("elsewhere", {})  # DCN and SASRec: clean, 20% insert
+    by = {(c.row, c.column): c for c in cells}
+
+    def run(value):
+        return {"test": {"ndcg@5": value}}
+
+    results = {
+        (by[("DCN clean", "base")].key, 2020): run(0.30),
+        (by[("DCN clean", "base")].key, 2021): run(0.32),
+        (by[("DCN 20% insert", "base")].key, 2020): run(0.20),
+        (by[("DCN 20% insert", "base")].key, 2021): run(0.24),
+        (by[("DCN 20% insert", "R-CE")].key, 2021): run(0.28),  # one seed of two so far
+        (by[("SASRec 20% insert", "base")].key, 2020): run(0.1),  # its ceiling not yet
+    }
+    table = {
+        tuple(line.split(" | ")[:3]): line for line in results_table(cells, results, [2020, 2021])
+    }
+    # by hand: Δ 0.28 - 0.24 on seed 2021; share (0.28 - 0.24) / (0.32 - 0.24) = 0.50
+    rce = table[("| DCN 20% insert", "R-CE", "0.2800")]
+    assert "+0.0400 (1/1 up)" in rce and "+0.50 of the clean base (+0.50)" in rce
+    assert ("| DCN 20% insert", "base", "0.2200 ± 0.0283") in table  # both seeds
+    assert ("| SASRec 20% insert", "base", "ran; its base or ceiling not yet") in table
+    assert ("| SASRec clean", "base", "not run yet") in table
