@@ -190,7 +190,7 @@ def target_lines(cells, results, seeds, dataset: str) -> tuple[list[str], dict[s
         if cell.column != RECOGNIZER or cell.model not in ("DCN", "DIN", "SASRec"):
             continue
         f = CellFigures(cell, by_key, results, seeds)
-        if not f.measured or f.base is None or not len(f.value):
+        if not f.measured or f.base is None:
             continue
         if cell.noise and cell.noise_mode == "insert":
             share = f.recovered()
