@@ -98,8 +98,32 @@ def _nanmean(values) -> str:
     return number(float(finite.mean()) if len(finite) else None, 2, signed=True)
 
 
+PLATEAU_MARK = "‡"
+
+
+def stopped_on_the_first_plateau(run: dict) -> bool:
+    """Whether a run never beat its first validation before early stopping ended it: it
+    stopped on the plateau it started on, so it measures when the stopping rule fired."""
+    scores = [epoch[METRIC] for epoch in run.get("valid_per_epoch") or []]
+    return len(scores) > 1 and int(np.argmax(scores)) == 0
+
+
+def plateau_rows(cells, results, seeds) -> list[str]:
+    """'row / method' of every measured row with a run that stopped on its first plateau."""
+    by_key = {(c.row, c.column): c for c in cells}
+    return [
+        f"{cell.row} / {cell.column}"
+        for cell in cells
+        if any(
+            stopped_on_the_first_plateau(results[(cell.key, s)])
+            for s in CellFigures(cell, by_key, results, seeds).seeds
+        )
+    ]
+
+
 def results_table(cells, results, seeds) -> list[str]:
     by_key = {(c.row, c.column): c for c in cells}
+    plateau = set(plateau_rows(cells, results, seeds))
     header = [
         "row",
         "method",
@@ -128,8 +152,21 @@ def results_table(cells, results, seeds) -> list[str]:
             share_text = f"pending: {f.ceiling_name} not run"
         if clean is not None and len(clean):
             clean_text = _nanmean(clean)
-        rows.append([cell.row, cell.column, _fmt(f.value), delta_text, share_text, clean_text])
-    return markdown_table(header, rows, "llrllr")
+        value = _fmt(f.value)
+        if f"{cell.row} / {cell.column}" in plateau:
+            value += f" {PLATEAU_MARK}"
+        rows.append([cell.row, cell.column, value, delta_text, share_text, clean_text])
+    table = markdown_table(header, rows, "llrllr")
+    if plateau:
+        table += [
+            "",
+            f"{PLATEAU_MARK} {len(plateau)} "
+            + ("row has" if len(plateau) == 1 else "rows have")
+            + " a run that never beat its first epoch's "
+            f"validation {NDCG} before early stopping ended it: it stopped on the plateau it "
+            "started on, so the row measures when the stopping rule fired, not the method.",
+        ]
+    return table
 
 
 def _cleaning_runs(cells, results, seeds):
@@ -332,7 +369,12 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
     table = cleaning_figures(cells, results, seeds)
-    own = {**targets, "cleaning_settings": chosen, "seeds": list(seeds)}
+    own = {
+        **targets,
+        "cleaning_settings": chosen,
+        "seeds": list(seeds),
+        "rows_stopped_on_the_first_plateau": plateau_rows(cells, results, seeds),
+    }
     write_summary(path, page_summary(NAME, dataset, planned, len(results), table, **own))
 
 

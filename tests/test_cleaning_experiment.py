@@ -129,3 +129,24 @@ def test_a_partial_page_shows_each_row_over_the_seeds_it_has_so_far():
     assert ("| DCN 20% insert", "base", "0.2200 ± 0.0283") in table  # both seeds
     assert ("| SASRec 20% insert", "base", "ran; its base or ceiling not yet") in table
     assert ("| SASRec clean", "base", "not run yet") in table
+
+
+def test_a_run_that_never_beat_its_first_validation_is_marked_as_stopped_on_its_plateau():
+    from experiments.cleaning_page import results_table, stopped_on_the_first_plateau
+
+    def run(test, valid):
+        return {"test": {"ndcg@5": test}, "valid_per_epoch": [{"ndcg@5": v} for v in valid]}
+
+    assert stopped_on_the_first_plateau(run(0.1, [0.15, 0.14, 0.13, 0.15]))  # a tie keeps epoch 0
+    assert not stopped_on_the_first_plateau(run(0.1, [0.15, 0.14, 0.16]))
+    assert not stopped_on_the_first_plateau(run(0.1, [0.15]))  # one epoch: nothing to stop
+    cells = cleaning.cells_for("elsewhere", {})
+    by = {(c.row, c.column): c.key for c in cells}
+    results = {
+        (by[("DCN clean", "base")], 2020): run(0.30, [0.2, 0.3]),
+        (by[("DCN clean", "R-CE")], 2020): run(0.14, [0.15, 0.14, 0.13]),
+    }
+    lines = results_table(cells, results, [2020])
+    assert "| DCN clean | R-CE | 0.1400 ‡ |" in "\n".join(lines)
+    assert "| DCN clean | base | 0.3000 |" in "\n".join(lines)
+    assert lines[-1].startswith("‡ 1 row has a run that never beat its first epoch's")
