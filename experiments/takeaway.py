@@ -83,8 +83,8 @@ def versus_baseline(differences: Mapping[str, Sequence[float]], metric: str = ND
 
 
 def shares_sentence(shares: Mapping[str, float], of: str, target: float | None = None) -> str:
-    """Mean recovered share per label (``of``: the whole it is a share of), every label,
-    best first, and how many reached ``target``."""
+    """Recovered share per label (``of``: the whole it is a share of, and how it is summed
+    up), every label, best first, and how many reached ``target``."""
     if not shares:
         return ""
     ranked = sorted(shares.items(), key=lambda item: -item[1])

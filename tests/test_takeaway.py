@@ -105,14 +105,20 @@ def test_the_cleaning_page_opens_with_each_methods_share_of_the_ceiling_and_the_
     test = {"DCN clean|base": 0.30, f"{noisy}|base": 0.20}
     test |= {f"{noisy}|{RECOGNIZER}": 0.26, f"{noisy}|oracle weights": 0.21}
     results = {(key, s): {"test": {"ndcg@5": v}} for key, v in test.items() for s in (1, 2)}
-    _, targets = target_lines(cells, results, [1, 2])
+    _, targets = target_lines(cells, results, [1, 2], "ml-100k")
     sentences = takeaway(cells, results, [1, 2], targets)
     assert sentences == [
         "",
-        "Recovered share of the ceiling, mean over the noisy rows each method ran on: "
+        "Recovered share of the ceiling, median over the noisy rows each method ran on: "
         "recognizer cleaning on 1 row (+0.60), oracle weights on 1 row (+0.10).",
         "Recognizer cleaning reached its target, 0.50 of the ceiling gap, on 1 of the 1 noisy "
         "insert rows measured (DCN 20% insert).",
     ]
+    # a row's share pools its seeds: seed 2's gap is 0.01 (its own share 1.00, seed 1's 0.60),
+    # the row's (0.06 + 0.01) / (0.10 + 0.01) = 0.64, not the mean of 0.60 and 1.00
+    results[("DCN clean|base", 2)] = {"test": {"ndcg@5": 0.21}}
+    results[(f"{noisy}|{RECOGNIZER}", 2)] = {"test": {"ndcg@5": 0.21}}
+    _, pooled = target_lines(cells, results, [1, 2], "ml-100k")
+    assert round(pooled["recovered_share_of_the_ceiling"][noisy], 4) == round(0.07 / 0.11, 4)
     del results[(f"{noisy}|oracle weights", 2)]
     assert takeaway(cells, results, [1, 2], targets)[0].startswith("Partial page: 7 of 8")
