@@ -61,6 +61,9 @@ class CellFigures:
         # measured on a seed where the row, its base and its ceilings all ran: a partial page
         # shows each row over the seeds it has so far (its Δ column counts them)
         self.measured = bool(self.seeds)
+        self.on_plateau = any(
+            stopped_on_the_first_plateau(results[(cell.key, s)]) for s in self.seeds
+        )
 
         def values(c):
             if c is None:
@@ -127,16 +130,13 @@ def plateau_rows(cells, results, seeds) -> list[str]:
     return [
         f"{cell.row} / {cell.column}"
         for cell in cells
-        if any(
-            stopped_on_the_first_plateau(results[(cell.key, s)])
-            for s in CellFigures(cell, by_key, results, seeds).seeds
-        )
+        if CellFigures(cell, by_key, results, seeds).on_plateau
     ]
 
 
 def results_table(cells, results, seeds) -> list[str]:
     by_key = {(c.row, c.column): c for c in cells}
-    plateau = set(plateau_rows(cells, results, seeds))
+    plateau = 0  # rows marked
     header = [
         "row",
         "method",
@@ -168,15 +168,16 @@ def results_table(cells, results, seeds) -> list[str]:
         if clean is not None and len(clean):
             clean_text = _share_text(f.row_clean_share())
         value = _fmt(f.value)
-        if f"{cell.row} / {cell.column}" in plateau:
+        if f.on_plateau:
             value += f" {PLATEAU_MARK}"
+            plateau += 1
         rows.append([cell.row, cell.column, value, delta_text, share_text, clean_text])
     table = markdown_table(header, rows, "llrllr")
     if plateau:
         table += [
             "",
-            f"{PLATEAU_MARK} {len(plateau)} "
-            + ("row has" if len(plateau) == 1 else "rows have")
+            f"{PLATEAU_MARK} {plateau} "
+            + ("row has" if plateau == 1 else "rows have")
             + " a run that never beat its first epoch's "
             f"validation {NDCG} before early stopping ended it: it stopped on the plateau it "
             "started on, so the row measures when the stopping rule fired, not the method.",
@@ -397,7 +398,7 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
 
 def cleaning_figures(cells, results, seeds) -> dict:
     """Every measured row, as a summary's table: test NDCG@5, the difference to base paired
-    by seed, and the mean recovered share of the ceiling."""
+    by seed, and the row's recovered share of the ceiling (pooled over its seeds)."""
     by_key = {(c.row, c.column): c for c in cells}
     rows = []
     for cell in cells:
