@@ -128,6 +128,15 @@ def validate_recbole_keys(config: Mapping[str, Any]) -> None:
                 "integer >= 1 (or train_neg_sample_args: None, no sampled negatives, where the "
                 "model and loss allow it)"
             )
+    # RecBole picks the training data's form from loss_type where the model has no input type
+    # of its own; any other value leaves it unset, and the data loader fails on it later
+    loss = config.get("loss_type")
+    if loss is not None and config.get("MODEL_INPUT_TYPE") is None:
+        raise ATJTError(
+            f"config key 'loss_type': got {loss!r}; allowed for {config['model']}: 'BPR' (a "
+            "binary loss on sampled negatives) or 'CE' (softmax over all items, with "
+            "train_neg_sample_args: None)"
+        )
     # RecBole looks the validation metric up only after the first epoch has trained
     computed = computed_metrics(config)
     chosen = config.get("valid_metric")

@@ -159,6 +159,17 @@ def test_sampled_negatives_need_a_count_of_at_least_one(count):
     assert config["train_neg_sample_args"]["sample_num"] == 3
 
 
+@pytest.mark.parametrize("loss", ["FOO", "bpr"])
+def test_a_loss_type_recbole_cannot_build_training_data_for_is_refused_up_front(loss):
+    with pytest.raises(ATJTError) as err:
+        ATJTConfig("SASRec", "atjt-synth", config_dict={"loss_type": loss})
+    assert str(err.value).startswith(
+        f"config key 'loss_type': got {loss!r}; allowed for SASRec: 'BPR' (a binary loss"
+    )
+    config = ATJTConfig("SASRec", "atjt-synth", config_dict={"loss_type": "BPR"})
+    assert config["loss_type"] == "BPR"
+
+
 @pytest.mark.parametrize(
     "text,expected",
     [
