@@ -168,10 +168,9 @@ def finished_runs(out_dir: str, dataset: str) -> dict[str, str]:
     return found
 
 
-def stored_conflict(path: str, key: dict) -> str | None:
-    """How the run stored at ``path`` differs from ``key``'s (another budget, other settings,
-    older code, other defaults), or None where nothing is stored there or it is the same run."""
-    run = read_run(path)
+def run_conflict(run: dict | None, key: dict) -> str | None:
+    """How ``run`` differs from ``key``'s (another budget, other settings, older code, other
+    defaults), or None where there is no run or it is the same run."""
     if run is None:
         return None
     stored = run.get("run_key")
@@ -183,9 +182,12 @@ def stored_conflict(path: str, key: dict) -> str | None:
     return f"budget {stored and stored['budget']!r}, settings {stored and stored['settings']}{code}"
 
 
-def check_stored(path: str, key: dict, out_dir: str) -> None:
-    """Refuse to mix runs of other settings (another budget, --epochs=...) into one page."""
-    conflict = stored_conflict(path, key)
+def stored_conflict(path: str, key: dict) -> str | None:
+    """``run_conflict`` of the run stored at ``path``."""
+    return run_conflict(read_run(path), key)
+
+
+def _refuse(conflict: str | None, path: str, key: dict, out_dir: str) -> None:
     if conflict is None:
         return
     raise SystemExit(
@@ -193,6 +195,11 @@ def check_stored(path: str, key: dict, out_dir: str) -> None:
         f"{key['budget']!r}, settings {key['settings']}); results of other settings belong in "
         f"their own folder: add --out {out_dir}-<name>"
     )
+
+
+def check_stored(path: str, key: dict, out_dir: str) -> None:
+    """Refuse to mix runs of other settings (another budget, --epochs=...) into one page."""
+    _refuse(stored_conflict(path, key), path, key, out_dir)
 
 
 def stored_results(
@@ -217,9 +224,11 @@ def checked_results(
     found = stored_results(out_dir, name, cells, dataset, seeds)
     for cell in cells:
         for seed in seeds:
-            if (cell.key, seed) in found:
+            run = found.get((cell.key, seed))
+            if run is not None:
                 path = run_path(out_dir, name, dataset, cell.key, seed)
-                check_stored(path, run_key(cell, dataset, budget, seed, extra), out_dir)
+                key = run_key(cell, dataset, budget, seed, extra)
+                _refuse(run_conflict(run, key), path, key, out_dir)
     return found
 
 

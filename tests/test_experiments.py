@@ -9,7 +9,7 @@ from experiments.__main__ import main
 from experiments.defaults_digest import defaults_digest
 from experiments.design import PAPER_ATJT, Cell
 from experiments.runner import Setting, _shared_pretrained, run_cells
-from experiments.store import RUN_FORMAT, run_key, slug
+from experiments.store import RUN_FORMAT, checked_results, run_key, slug
 
 
 def _rows(page: str) -> list[str]:
@@ -237,6 +237,11 @@ def test_runs_of_older_code_are_never_reused_nor_mixed_into_a_page(tmp_path):
     with pytest.raises(SystemExit, match=r"other settings \(budget 'smoke'.*run format None, now"):
         run_cells("table5", [cell], setting, run_fn=fake)
     assert len(calls) == 1
+    # ... as a page written from stored runs alone refuses it
+    with pytest.raises(SystemExit, match=r"other settings \(budget 'smoke'.*run format None, now"):
+        checked_results(str(out), "table5", [cell], DATASET, [2020], "smoke", None)
+    fresh = checked_results(str(out), "table4", [cell], DATASET, [2020], "smoke", None)
+    assert fresh[(cell.key, 2020)]["run_key"] == key
 
 
 def test_runs_of_other_defaults_train_again_and_a_moved_run_is_skipped(tmp_path):
