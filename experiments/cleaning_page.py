@@ -319,11 +319,15 @@ def takeaway(cells, results, seeds, targets: dict[str, Any]) -> list[str]:
     return [partial(len(results), len(cells) * len(seeds)), shares_sentence(medians, of), target]
 
 
+def _backticked(settings: dict[str, Any]) -> str:
+    return ", ".join(f"`{k}: {v}`" for k, v in settings.items())
+
+
 def _settings_text(chosen: dict[str, dict[str, Any]]) -> str:
     if not chosen:
         return "pending"
     return "; ".join(
-        f"{row}: " + ", ".join(f"`{k}: {v}`" for k, v in settings.items() if k != "denoise")
+        f"{row}: " + _backticked({k: v for k, v in settings.items() if k != "denoise"})
         for row, settings in chosen.items()
     )
 
@@ -364,8 +368,13 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
             runs,
             [
                 f"- settings per row: {_full_grid()}'s insert conditions train to early stopping "
-                "(`epochs: 50, stopping_step: 5`); replace rows and other datasets use the "
-                "budget as it is (their bases are the robustness page's runs)",
+                f"({_backticked(cleaning.CONVERGE)}); replace rows and other datasets use the "
+                "budget as it is (their bases are the robustness page's runs)"
+                + "".join(
+                    f"; {model}: {_backticked(settings)}"
+                    for model, settings in cleaning.MODEL_SETTINGS.items()
+                    if any(cell.model == model for cell in cells)
+                ),
             ],
         ),
         f"## Test {NDCG}",
