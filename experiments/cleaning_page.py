@@ -105,13 +105,25 @@ class CellFigures:
         return self._row_share(self.clean)
 
 
+def row_figures(cells, results, seeds):
+    """Every cell's :class:`CellFigures`, in the cells' order."""
+    by_key = {(c.row, c.column): c for c in cells}
+    for cell in cells:
+        yield CellFigures(cell, by_key, results, seeds)
+
+
+def _finite(share: float | None) -> float | None:
+    """A share, or None where there is none or its ceiling gap was not positive (NaN)."""
+    return share if share is not None and np.isfinite(share) else None
+
+
 def _seeds_text(values) -> str:
     """Per seed; n/a where the ceiling is not above the noisy base (nothing to recover)."""
     return ", ".join(number(v, 2, signed=True) for v in values)
 
 
 def _share_text(share: float | None) -> str:
-    return number(share if share is not None and np.isfinite(share) else None, 2, signed=True)
+    return number(_finite(share), 2, signed=True)
 
 
 PLATEAU_MARK = "‡"
@@ -126,16 +138,14 @@ def stopped_on_the_first_plateau(run: dict) -> bool:
 
 def plateau_rows(cells, results, seeds) -> list[str]:
     """'row / method' of every measured row with a run that stopped on its first plateau."""
-    by_key = {(c.row, c.column): c for c in cells}
     return [
-        f"{cell.row} / {cell.column}"
-        for cell in cells
-        if CellFigures(cell, by_key, results, seeds).on_plateau
+        f"{f.cell.row} / {f.cell.column}"
+        for f in row_figures(cells, results, seeds)
+        if f.on_plateau
     ]
 
 
 def results_table(cells, results, seeds) -> list[str]:
-    by_key = {(c.row, c.column): c for c in cells}
     plateau = 0  # rows marked
     header = [
         "row",
@@ -146,8 +156,8 @@ def results_table(cells, results, seeds) -> list[str]:
         "share of the clean gap",
     ]
     rows = []
-    for cell in cells:
-        f = CellFigures(cell, by_key, results, seeds)
+    for f in row_figures(cells, results, seeds):
+        cell = f.cell
         if not f.measured:
             ran = any((cell.key, seed) in results for seed in seeds)
             waiting = "ran; its base or ceiling not yet" if ran else "not run yet"
@@ -235,14 +245,13 @@ def target_lines(cells, results, seeds, dataset: str) -> tuple[list[str], dict[s
     insert rows of DCN, DIN and SASRec (4 of the 6 on a full-grid dataset); on clean data never more
     than one paired std below base. Every measured row's figure is listed, so a miss says by
     how much."""
-    by_key = {(c.row, c.column): c for c in cells}
-    noisy: dict[str, float] = {}  # row -> mean recovered share of the ceiling
-    no_gap: list[str] = []  # rows whose ceiling is not above the noisy base on any seed
+    noisy: dict[str, float] = {}  # row -> recovered share of the ceiling, pooled over seeds
+    no_gap: list[str] = []  # rows whose ceiling is on average not above the noisy base
     clean: dict[str, tuple[float, float]] = {}  # row -> (mean paired delta, its std)
-    for cell in cells:
+    for f in row_figures(cells, results, seeds):
+        cell = f.cell
         if cell.column != RECOGNIZER or cell.model not in ("DCN", "DIN", "SASRec"):
             continue
-        f = CellFigures(cell, by_key, results, seeds)
         if not f.measured or f.base is None:
             continue
         if cell.noise and cell.noise_mode == "insert":
@@ -289,17 +298,15 @@ def target_lines(cells, results, seeds, dataset: str) -> tuple[list[str], dict[s
 
 
 def takeaway(cells, results, seeds, targets: dict[str, Any]) -> list[str]:
-    """Per method, the mean recovered share of the ceiling over the noisy rows it ran on;
-    then how many measured rows reached recognizer cleaning's target."""
-    by_key = {(c.row, c.column): c for c in cells}
+    """Per method, the median of its rows' recovered shares of the ceiling over the noisy
+    rows it ran on; then how many measured rows reached recognizer cleaning's target."""
     shares: dict[str, list[float]] = defaultdict(list)
-    for cell in cells:
-        if not cell.noise or not cell.baseline:
+    for f in row_figures(cells, results, seeds):
+        if not f.cell.noise or not f.cell.baseline or not f.measured:
             continue
-        f = CellFigures(cell, by_key, results, seeds)
-        share = f.row_recovered() if f.measured else None
-        if share is not None and np.isfinite(share):
-            shares[cell.column].append(share)
+        share = _finite(f.row_recovered())
+        if share is not None:
+            shares[f.cell.column].append(share)
     medians = {
         f"{method} on {len(v)} {'row' if len(v) == 1 else 'rows'}": float(np.median(v))
         for method, v in shares.items()
@@ -408,20 +415,18 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
 def cleaning_figures(cells, results, seeds) -> dict:
     """Every measured row, as a summary's table: test NDCG@5, the difference to base paired
     by seed, and the row's recovered share of the ceiling (pooled over its seeds)."""
-    by_key = {(c.row, c.column): c for c in cells}
     rows = []
-    for cell in cells:
-        f = CellFigures(cell, by_key, results, seeds)
+    for f in row_figures(cells, results, seeds):
         if not f.measured:
             continue
         delta = f.delta()
         paired = [None, None, None]
         if delta is not None and len(delta):
             paired = [float(delta.mean()), spread(delta), int((delta > 0).sum())]
-        share = f.row_recovered()
-        share = share if share is not None and np.isfinite(share) else None
         value = [float(f.value.mean()), spread(f.value)]
-        rows.append([cell.row, cell.column, *value, *paired, len(f.seeds), share])
+        rows.append(
+            [f.cell.row, f.cell.column, *value, *paired, len(f.seeds), _finite(f.row_recovered())]
+        )
     return figures(["row", "method", *PAIRED_HEADER, "recovered share of the ceiling"], rows)
 
 
