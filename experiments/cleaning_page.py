@@ -61,6 +61,10 @@ class CellFigures:
         # measured on a seed where the row, its base and its ceilings all ran: a partial page
         # shows each row over the seeds it has so far (its Δ column counts them)
         self.measured = bool(self.seeds)
+        # fewer seeds than the base row shows: its mean is not comparable with the base's
+        self.fewer_seeds_than_base = base is not None and len(self.seeds) < sum(
+            (base.key, s) in results for s in seeds
+        )
         self.on_plateau = any(
             stopped_on_the_first_plateau(results[(cell.key, s)]) for s in self.seeds
         )
@@ -178,6 +182,9 @@ def results_table(cells, results, seeds) -> list[str]:
         if clean is not None and len(clean):
             clean_text = _share_text(f.row_clean_share())
         value = _fmt(f.value)
+        if f.fewer_seeds_than_base:
+            plural = "s" if len(f.seeds) > 1 else ""
+            value += f" (base on seed{plural} {', '.join(map(str, f.seeds))}: {_fmt(f.base)})"
         if f.on_plateau:
             value += f" {PLATEAU_MARK}"
             plateau += 1
@@ -363,7 +370,9 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
         "them the row's, mean (method - noisy base) / mean (ceiling - noisy base) over its "
         "seeds, n/a where the ceiling is on average not above the noisy base; the share of the "
         f"clean base's gap is beside it. Test {NDCG}, mean ± std over seeds "
-        f"({', '.join(map(str, seeds))}); {RANKING}, the epoch chosen on validation {NDCG}.",
+        f"({', '.join(map(str, seeds))}); {RANKING}, the epoch chosen on validation {NDCG}. "
+        "A row that has run on fewer seeds than its base so far gives its base's mean on "
+        "those seeds beside its own.",
         "",
         f"- cleaning settings (chosen on validation {NDCG} by the screening, [its page]"
         f"({screening_page})): {_settings_text(chosen)}",

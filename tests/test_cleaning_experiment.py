@@ -124,11 +124,16 @@ def test_a_partial_page_shows_each_row_over_the_seeds_it_has_so_far():
         tuple(line.split(" | ")[:3]): line for line in results_table(cells, results, [2020, 2021])
     }
     # by hand: Δ 0.28 - 0.24 on seed 2021; share (0.28 - 0.24) / (0.32 - 0.24) = 0.50
-    rce = table[("| DCN 20% insert", "R-CE", "0.2800")]
+    # its mean is over seed 2021 only, so the base's mean on that seed stands beside it
+    rce = table[("| DCN 20% insert", "R-CE", "0.2800 (base on seed 2021: 0.2400)")]
     assert "+0.0400 (1/1 up)" in rce and "+0.50 of the clean base (+0.50)" in rce
     assert ("| DCN 20% insert", "base", "0.2200 ± 0.0283") in table  # both seeds
     assert ("| SASRec 20% insert", "base", "ran; its base or ceiling not yet") in table
     assert ("| SASRec clean", "base", "not run yet") in table
+    # a row on every seed its base has gets no such note
+    results[(by[("DCN 20% insert", "R-CE")].key, 2020)] = run(0.22)
+    table = [line.split(" | ")[:3] for line in results_table(cells, results, [2020, 2021])]
+    assert ["| DCN 20% insert", "R-CE", "0.2500 ± 0.0424"] in table
 
 
 def test_a_run_that_never_beat_its_first_validation_is_marked_as_stopped_on_its_plateau():
