@@ -109,6 +109,17 @@ def other_models(module) -> list[str]:
     return [m for m in models if m not in PAPER_MODELS]
 
 
+def recording_run(calls: list):
+    """A ``run_fn`` for the experiments that trains nothing: it appends each run's settings
+    to ``calls`` and reports a test NDCG@5 of 0.1."""
+
+    def run(model, dataset, config_files, settings):
+        calls.append(settings)
+        return {"test": {"ndcg@5": 0.1}}
+
+    return run
+
+
 def check_metrics(metrics: dict) -> None:
     assert 0 <= metrics["hit@5"] <= metrics["hit@10"] <= 1
     assert 0 <= metrics["ndcg@5"] <= metrics["hit@5"]

@@ -3,7 +3,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DATASET, experiment_args
+from conftest import DATASET, experiment_args, recording_run
 
 from experiments.__main__ import main
 from experiments.defaults_digest import defaults_digest
@@ -223,10 +223,7 @@ def test_runs_of_older_code_are_never_reused_nor_mixed_into_a_page(tmp_path):
     store.mkdir(parents=True)
     (store / "ATJT_DCN-seed2020.json").write_text(json.dumps({"run_key": old, "test": {}}))
     calls = []
-
-    def fake(model, dataset, config_files, settings):
-        calls.append(settings)
-        return {"test": {"ndcg@5": 0.1}}
+    fake = recording_run(calls)
 
     # another experiment's cell with that identity trains again instead of copying the old run
     setting = Setting(DATASET, [2020], "smoke", str(out), work_dir=str(tmp_path / "w"))
@@ -253,10 +250,7 @@ def test_runs_of_other_defaults_train_again_and_a_moved_run_is_skipped(tmp_path)
     stale = {"run_key": key, "defaults": "0" * 12, "test": {}}  # trained before an edit
     (store / "ATJT_DCN-seed2020.json").write_text(json.dumps(stale))
     calls = []
-
-    def fake(model, dataset, config_files, settings):
-        calls.append(settings)
-        return {"test": {"ndcg@5": 0.1}}
+    fake = recording_run(calls)
 
     setting = Setting(DATASET, [2020], "smoke", str(out), work_dir=str(tmp_path / "w"))
     results = run_cells("table4", [cell], setting, run_fn=fake)

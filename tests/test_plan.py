@@ -3,7 +3,7 @@ command refuses, on hand-made stored runs."""
 
 import json
 
-from conftest import DATASET
+from conftest import DATASET, recording_run
 
 from experiments.defaults_digest import defaults_digest
 from experiments.design import Cell
@@ -212,10 +212,7 @@ def test_budgets_passed_by_hand_show_progress_and_experiments_run_quiet(tmp_path
         assert config["show_progress"] is True and config["state"] == "INFO", budget
     # the experiments set quietness themselves ...
     calls = []
-
-    def fake(model, dataset, config_files, settings):
-        calls.append(settings)
-        return {"test": {"ndcg@5": 0.1}}
+    fake = recording_run(calls)
 
     cell = Cell("DCN", "base", "DCN", {"denoise": "none"})
     setting = Setting(DATASET, [2020], "smoke", str(tmp_path / "r"), work_dir=str(tmp_path))
