@@ -105,6 +105,17 @@ class CellFigures:
     def row_recovered(self) -> float | None:
         return self._row_share(self.ceiling)
 
+    def gap_within_noise(self) -> tuple[float, float] | None:
+        """(mean, std) of the ceiling gap, ceiling - noisy base paired per seed, where over two
+        or more seeds it is positive on average but smaller than its own std: a share of such
+        a gap says little, whichever way it falls."""
+        if self.base is None or self.ceiling is None or self.cell.noise == 0:
+            return None
+        gap = self.ceiling - self.base
+        if len(gap) > 1 and 0 < gap.mean() < spread(gap):
+            return float(gap.mean()), spread(gap)
+        return None
+
     def row_clean_share(self) -> float | None:
         return self._row_share(self.clean)
 
@@ -149,8 +160,11 @@ def plateau_rows(cells, results, seeds) -> list[str]:
     ]
 
 
+NOISY_GAP_MARK = "§"
+
+
 def results_table(cells, results, seeds) -> list[str]:
-    plateau = 0  # rows marked
+    plateau = noisy_gap = 0  # rows marked
     header = [
         "row",
         "method",
@@ -177,6 +191,9 @@ def results_table(cells, results, seeds) -> list[str]:
             share_text = (
                 f"{_share_text(f.row_recovered())} of {f.ceiling_name} ({_seeds_text(recovered)})"
             )
+            if f.gap_within_noise():
+                share_text += f" {NOISY_GAP_MARK}"
+                noisy_gap += 1
         elif cell.noise and cell.baseline:
             share_text = f"pending: {f.ceiling_name} not run"
         if clean is not None and len(clean):
@@ -190,6 +207,14 @@ def results_table(cells, results, seeds) -> list[str]:
             plateau += 1
         rows.append([cell.row, cell.column, value, delta_text, share_text, clean_text])
     table = markdown_table(header, rows, "llrllr")
+    if noisy_gap:
+        table += [
+            "",
+            f"{NOISY_GAP_MARK} {noisy_gap} "
+            + ("row's" if noisy_gap == 1 else "rows'")
+            + " ceiling gap, ceiling - noisy base paired per seed, is smaller than its std over "
+            "the seeds: the share says little, whichever way it falls.",
+        ]
     if plateau:
         table += [
             "",
@@ -254,9 +279,7 @@ def target_lines(cells, results, seeds, dataset: str) -> tuple[list[str], dict[s
     how much."""
     noisy: dict[str, float] = {}  # row -> recovered share of the ceiling, pooled over seeds
     no_gap: list[str] = []  # rows whose ceiling is on average not above the noisy base
-    # rows whose gap (ceiling - noisy base, paired per seed) is smaller than its own std:
-    # a share of it says little, whichever way it falls
-    noisy_gap: dict[str, tuple[float, float]] = {}
+    noisy_gap: dict[str, tuple[float, float]] = {}  # row -> its gap within seed noise
     clean: dict[str, tuple[float, float]] = {}  # row -> (mean paired delta, its std)
     for f in row_figures(cells, results, seeds):
         cell = f.cell
@@ -268,9 +291,8 @@ def target_lines(cells, results, seeds, dataset: str) -> tuple[list[str], dict[s
             share = f.row_recovered()
             if share is not None and np.isfinite(share):
                 noisy[cell.row] = share
-                gap = f.ceiling - f.base
-                if len(gap) > 1 and gap.mean() < spread(gap):
-                    noisy_gap[cell.row] = (float(gap.mean()), spread(gap))
+                if gap := f.gap_within_noise():
+                    noisy_gap[cell.row] = gap
             elif share is not None:
                 no_gap.append(cell.row)
         elif not cell.noise:

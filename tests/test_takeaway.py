@@ -86,7 +86,7 @@ def test_weights_of_original_above_corrupted_on_every_seed():
 
 def test_the_cleaning_page_opens_with_each_methods_share_of_the_ceiling_and_the_target():
     from experiments.cleaning import RECOGNIZER
-    from experiments.cleaning_page import takeaway, target_lines
+    from experiments.cleaning_page import results_table, takeaway, target_lines
     from experiments.design import Cell
 
     noisy = "DCN 20% insert"
@@ -130,5 +130,10 @@ def test_the_cleaning_page_opens_with_each_methods_share_of_the_ceiling_and_the_
     assert takeaway(cells, results, [1, 2], pooled)[2].endswith(
         f"({noisy}, whose gap is within seed noise)."
     )
+    # the results table marks both noisy rows' shares (recognizer cleaning and oracle weights)
+    table = results_table(cells, results, [1, 2])
+    row = next(line for line in table if line.startswith(f"| {noisy} | {RECOGNIZER} |"))
+    assert "+0.64 of the clean base (+0.60, +1.00) §" in row
+    assert table[-1].startswith("§ 2 rows' ceiling gap, ceiling - noisy base paired per seed")
     del results[(f"{noisy}|oracle weights", 2)]
     assert takeaway(cells, results, [1, 2], targets)[0].startswith("Partial page: 7 of 8")
