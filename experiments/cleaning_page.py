@@ -163,6 +163,14 @@ def plateau_rows(cells, results, seeds) -> list[str]:
 NOISY_GAP_MARK = "§"
 
 
+def _footnote(mark: str, count: int, rows: tuple[str, str], text: str) -> list[str]:
+    """The lines under the table that explain a mark carried by ``count`` rows (none: none);
+    ``rows`` is the subject, singular and plural."""
+    if not count:
+        return []
+    return ["", f"{mark} {count} {rows[count != 1]} {text}"]
+
+
 def results_table(cells, results, seeds) -> list[str]:
     plateau = noisy_gap = 0  # rows marked
     header = [
@@ -207,23 +215,21 @@ def results_table(cells, results, seeds) -> list[str]:
             plateau += 1
         rows.append([cell.row, cell.column, value, delta_text, share_text, clean_text])
     table = markdown_table(header, rows, "llrllr")
-    if noisy_gap:
-        table += [
-            "",
-            f"{NOISY_GAP_MARK} {noisy_gap} "
-            + ("row's" if noisy_gap == 1 else "rows'")
-            + " ceiling gap, ceiling - noisy base paired per seed, is smaller than its std over "
-            "the seeds: the share says little, whichever way it falls.",
-        ]
-    if plateau:
-        table += [
-            "",
-            f"{PLATEAU_MARK} {plateau} "
-            + ("row has" if plateau == 1 else "rows have")
-            + " a run that never beat its first epoch's "
-            f"validation {NDCG} before early stopping ended it: it stopped on the plateau it "
-            "started on, so the row measures when the stopping rule fired, not the method.",
-        ]
+    table += _footnote(
+        NOISY_GAP_MARK,
+        noisy_gap,
+        ("row's", "rows'"),
+        "ceiling gap, ceiling - noisy base paired per seed, is smaller than its std over the "
+        "seeds: the share says little, whichever way it falls.",
+    )
+    table += _footnote(
+        PLATEAU_MARK,
+        plateau,
+        ("row has", "rows have"),
+        f"a run that never beat its first epoch's validation {NDCG} before early stopping "
+        "ended it: it stopped on the plateau it started on, so the row measures when the "
+        "stopping rule fired, not the method.",
+    )
     return table
 
 
