@@ -118,14 +118,13 @@ def test_the_cleaning_page_opens_with_each_methods_share_of_the_ceiling_and_the_
     # the row's (0.06 + 0.01) / (0.10 + 0.01) = 0.64, not the mean of 0.60 and 1.00
     results[("DCN clean|base", 2)] = {"test": {"ndcg@5": 0.21}}
     results[(f"{noisy}|{RECOGNIZER}", 2)] = {"test": {"ndcg@5": 0.21}}
-    _, pooled = target_lines(cells, results, [1, 2], "ml-100k")
+    lines, pooled = target_lines(cells, results, [1, 2], "ml-100k")
     assert round(pooled["recovered_share_of_the_ceiling"][noisy], 4) == round(0.07 / 0.11, 4)
     # its gaps, 0.10 and 0.01 (mean 0.055, sample std 0.09 / sqrt 2 = 0.0636), are smaller
     # than their spread: the share it reaches is named as within seed noise
     gap_mean, gap_std = pooled["noisy_rows_with_a_gap_within_seed_noise"][noisy]
     assert round(gap_mean, 4) == 0.055 and round(gap_std, 4) == round(0.09 / 2**0.5, 4)
     assert not targets["noisy_rows_with_a_gap_within_seed_noise"]  # two gaps of 0.10
-    lines, _ = target_lines(cells, results, [1, 2], "ml-100k")
     assert f"{noisy} +0.64 (its gap +0.0550 ± 0.0636 is within seed noise)" in lines[0]
     assert takeaway(cells, results, [1, 2], pooled)[2].endswith(
         f"({noisy}, whose gap is within seed noise)."
