@@ -227,7 +227,8 @@ def _cleaning(args: argparse.Namespace, seeds: list[int], extra: dict) -> int:
     """The screening of the cleaning settings (one seed), or the cleaning experiment with the
     settings the screening on ml-100k chose; pages from every stored run."""
     from experiments import cleaning
-    from experiments.cleaning_page import write_cleaning_page, write_screening_page
+    from experiments.cleaning_page import write_cleaning_page
+    from experiments.cleaning_screening_page import write_screening_page
 
     def of_models(cells):
         return [

@@ -1,5 +1,5 @@
-"""The cleaning pages: ``results/cleaning/<dataset>.md`` with a JSON summary beside it, and
-the screening page ``results/cleaning-screening/<dataset>.md``, written from stored runs."""
+"""The cleaning page ``results/cleaning/<dataset>.md``, with a JSON summary beside it,
+written from stored runs."""
 
 from __future__ import annotations
 
@@ -9,18 +9,16 @@ from typing import Any
 import numpy as np
 
 from experiments import cleaning
-from experiments.cleaning import CLEAN, RECOGNIZER, candidates, chosen_settings
-from experiments.design import Cell
+from experiments.cleaning import RECOGNIZER
+from experiments.cleaning_rows import finite, fmt_values, row_figures
 from experiments.diagnosis import PARTIAL_PAGE
 from experiments.report import PAIRED_HEADER, setting_lines
 from experiments.summary import figures, page_summary, write_summary
 from experiments.takeaway import paragraph, partial, shares_sentence
-from experiments.wording import NDCG, RANKING, SELECTION_METRIC
-from recbole_atjt.rendering import is_missing, markdown_table, mean_std, number, spread
+from experiments.wording import NDCG, RANKING
+from recbole_atjt.rendering import markdown_table, number, spread
 
 NAME = "cleaning"
-SCREENING = "cleaning-screening"
-METRIC = SELECTION_METRIC
 TARGET_SHARE = 0.5  # the recovered share of the ceiling recognizer cleaning aims at
 
 
@@ -29,126 +27,16 @@ def _full_grid() -> str:
     return ", ".join(cleaning.FULL_GRID_DATASETS)
 
 
-def _fmt(values, digits: int = 4, signed: bool = False) -> str:
-    """mean ± std of the values present, a single one alone, "-" for none."""
-    present = [float(v) for v in values if not is_missing(v) and np.isfinite(v)]
-    if len(present) == 1:
-        return number(present[0], digits, signed)
-    return mean_std(present, digits, signed, missing="-")
-
-
-def _condition(cell: Cell) -> str:
-    return cell.row[len(cell.model) + 1 :]
-
-
-def _ceiling(cell: Cell, by_key: dict[tuple[str, str], Cell]) -> tuple[Cell | None, str]:
-    """The removal ceiling of a noisy cell's row, and its name."""
-    if cell.noise_mode == "insert":
-        return by_key.get((f"{cell.model} {CLEAN[0]}", "base")), "the clean base"
-    return by_key.get((cell.row, "oracle cleaning")), "oracle cleaning"
-
-
-class CellFigures:
-    """Per-seed test NDCG@5 of a cell, its base and ceilings, over the seeds all have."""
-
-    def __init__(self, cell: Cell, by_key, results, seeds) -> None:
-        self.cell = cell
-        base = by_key.get(cell.baseline) if cell.baseline else None
-        ceiling, self.ceiling_name = _ceiling(cell, by_key) if cell.noise else (None, "")
-        clean = by_key.get((f"{cell.model} {CLEAN[0]}", "base"))
-        wanted = [c for c in (cell, base, ceiling, clean) if c is not None]
-        self.seeds = [s for s in seeds if all((c.key, s) in results for c in wanted)]
-        # measured on a seed where the row, its base and its ceilings all ran: a partial page
-        # shows each row over the seeds it has so far (its Δ column counts them)
-        self.measured = bool(self.seeds)
-        # fewer seeds than the base row shows: its mean is not comparable with the base's
-        self.fewer_seeds_than_base = base is not None and len(self.seeds) < sum(
-            (base.key, s) in results for s in seeds
-        )
-        self.on_plateau = any(
-            stopped_on_the_first_plateau(results[(cell.key, s)]) for s in self.seeds
-        )
-
-        def values(c):
-            if c is None:
-                return None
-            return np.array([results[(c.key, s)]["test"][METRIC] for s in self.seeds])
-
-        self.value = values(cell)
-        self.base, self.ceiling, self.clean = values(base), values(ceiling), values(clean)
-
-    def delta(self):
-        return None if self.base is None else self.value - self.base
-
-    def _share(self, top):
-        if self.base is None or top is None or self.cell.noise == 0:
-            return None
-        gap = top - self.base
-        return np.where(gap > 0, (self.value - self.base) / np.where(gap > 0, gap, 1), np.nan)
-
-    def recovered(self):
-        """Per seed: (row - noisy base) / (ceiling - noisy base)."""
-        return self._share(self.ceiling)
-
-    def clean_share(self):
-        return self._share(self.clean)
-
-    def _row_share(self, top) -> float | None:
-        """The row's share over its seeds: mean (row - noisy base) / mean (top - noisy base),
-        NaN where the top is on average not above the noisy base (a seed whose gap is tiny
-        makes its own share explode; the pooled one stays readable)."""
-        if self.base is None or top is None or self.cell.noise == 0:
-            return None
-        gap = float(np.mean(top - self.base))
-        return float(np.mean(self.value - self.base)) / gap if gap > 0 else float("nan")
-
-    def row_recovered(self) -> float | None:
-        return self._row_share(self.ceiling)
-
-    def gap_within_noise(self) -> tuple[float, float] | None:
-        """(mean, std) of the ceiling gap, ceiling - noisy base paired per seed, where over two
-        or more seeds it is positive on average but smaller than its own std: a share of such
-        a gap says little, whichever way it falls."""
-        if self.base is None or self.ceiling is None or self.cell.noise == 0:
-            return None
-        gap = self.ceiling - self.base
-        if len(gap) > 1 and 0 < gap.mean() < spread(gap):
-            return float(gap.mean()), spread(gap)
-        return None
-
-    def row_clean_share(self) -> float | None:
-        return self._row_share(self.clean)
-
-
-def row_figures(cells, results, seeds):
-    """Every cell's :class:`CellFigures`, in the cells' order."""
-    by_key = {(c.row, c.column): c for c in cells}
-    for cell in cells:
-        yield CellFigures(cell, by_key, results, seeds)
-
-
-def _finite(share: float | None) -> float | None:
-    """A share, or None where there is none or its ceiling gap was not positive (NaN)."""
-    return share if share is not None and np.isfinite(share) else None
-
-
 def _seeds_text(values) -> str:
     """Per seed; n/a where the ceiling is not above the noisy base (nothing to recover)."""
     return ", ".join(number(v, 2, signed=True) for v in values)
 
 
 def _share_text(share: float | None) -> str:
-    return number(_finite(share), 2, signed=True)
+    return number(finite(share), 2, signed=True)
 
 
 PLATEAU_MARK = "‡"
-
-
-def stopped_on_the_first_plateau(run: dict) -> bool:
-    """Whether a run never beat its first validation before early stopping ended it: it
-    stopped on the plateau it started on, so it measures when the stopping rule fired."""
-    scores = [epoch[METRIC] for epoch in run.get("valid_per_epoch") or []]
-    return len(scores) > 1 and int(np.argmax(scores)) == 0
 
 
 def plateau_rows(cells, results, seeds) -> list[str]:
@@ -192,7 +80,8 @@ def results_table(cells, results, seeds) -> list[str]:
         delta = f.delta()
         delta_text = "-"
         if delta is not None and len(delta):
-            delta_text = f"{_fmt(delta, signed=True)} ({int((delta > 0).sum())}/{len(delta)} up)"
+            up = f"{int((delta > 0).sum())}/{len(delta)} up"
+            delta_text = f"{fmt_values(delta, signed=True)} ({up})"
         recovered, clean = f.recovered(), f.clean_share()
         share_text = clean_text = "-"
         if recovered is not None and len(recovered):
@@ -206,10 +95,10 @@ def results_table(cells, results, seeds) -> list[str]:
             share_text = f"pending: {f.ceiling_name} not run"
         if clean is not None and len(clean):
             clean_text = _share_text(f.row_clean_share())
-        value = _fmt(f.value)
+        value = fmt_values(f.value)
         if f.fewer_seeds_than_base:
             plural = "s" if len(f.seeds) > 1 else ""
-            value += f" (base on seed{plural} {', '.join(map(str, f.seeds))}: {_fmt(f.base)})"
+            value += f" (base on seed{plural} {', '.join(map(str, f.seeds))}: {fmt_values(f.base)})"
         if f.on_plateau:
             value += f" {PLATEAU_MARK}"
             plateau += 1
@@ -266,10 +155,10 @@ def detection_table(cells, results, seeds) -> list[str]:
             [
                 cell.row,
                 cell.column,
-                _fmt([x["removed_share"] for x in c], 3),
-                *(_fmt([t.get(k) for t in truth], 3) for k in ("auc", "rarity_auc")),
-                _fmt([t.get("spearman_with_rarity") for t in truth], 2),
-                *(_fmt([t.get(k) for t in truth], 3) for k in ("precision", "recall")),
+                fmt_values([x["removed_share"] for x in c], 3),
+                *(fmt_values([t.get(k) for t in truth], 3) for k in ("auc", "rarity_auc")),
+                fmt_values([t.get("spearman_with_rarity") for t in truth], 2),
+                *(fmt_values([t.get(k) for t in truth], 3) for k in ("precision", "recall")),
                 f"{np.mean([x['users_losing_interactions'] for x in c]):.0f}",
                 f"{np.mean([x['items_losing_interactions'] for x in c]):.0f}",
                 items,
@@ -355,7 +244,7 @@ def takeaway(cells, results, seeds, targets: dict[str, Any]) -> list[str]:
     for f in row_figures(cells, results, seeds):
         if not f.cell.noise or not f.cell.baseline or not f.measured:
             continue
-        share = _finite(f.row_recovered())
+        share = finite(f.row_recovered())
         if share is not None:
             shares[f.cell.column].append(share)
     medians = {
@@ -386,7 +275,7 @@ def _backticked(settings: dict[str, Any]) -> str:
     return ", ".join(f"`{k}: {v}`" for k, v in settings.items())
 
 
-def _settings_text(chosen: dict[str, dict[str, Any]]) -> str:
+def settings_text(chosen: dict[str, dict[str, Any]]) -> str:
     if not chosen:
         return "pending"
     return "; ".join(
@@ -424,7 +313,7 @@ def write_cleaning_page(path: str, cells, results, setting, chosen, screening_pa
         "those seeds beside its own.",
         "",
         f"- cleaning settings (chosen on validation {NDCG} by the screening, [its page]"
-        f"({screening_page})): {_settings_text(chosen)}",
+        f"({screening_page})): {settings_text(chosen)}",
         *setting_lines(
             setting.budget,
             setting.budget_text,
@@ -483,91 +372,6 @@ def cleaning_figures(cells, results, seeds) -> dict:
             paired = [float(delta.mean()), spread(delta), int((delta > 0).sum())]
         value = [float(f.value.mean()), spread(f.value)]
         rows.append(
-            [f.cell.row, f.cell.column, *value, *paired, len(f.seeds), _finite(f.row_recovered())]
+            [f.cell.row, f.cell.column, *value, *paired, len(f.seeds), finite(f.row_recovered())]
         )
     return figures(["row", "method", *PAIRED_HEADER, "recovered share of the ceiling"], rows)
-
-
-def screening_takeaway(cells, results, seeds) -> list[str]:
-    """Which variant and share the screening chose per cleaning row, and on how many of its
-    cells that choice was above the noisy base in validation."""
-    first = seeds[0]
-    valid = {
-        (c.row, c.column): results[(c.key, first)]["best_valid_score"]
-        for c in cells
-        if (c.key, first) in results
-    }
-    above: dict[str, list[float]] = defaultdict(list)
-    for (row, column), score in valid.items():
-        if column != "base" and (row, "base") in valid:
-            above[column].append(score - valid[(row, "base")])
-    chosen = chosen_settings(results)
-    parts = [
-        f"{column}, above the noisy base in validation {NDCG} on "
-        f"{sum(x > 0 for x in above[column])} of {len(above[column])} cells (mean "
-        f"{number(float(np.mean(above[column])), signed=True)})"
-        for row, column, settings in candidates()
-        if chosen.get(row) == settings and above[column]
-    ]
-    choice = "The screening chose (one seed): " + "; ".join(parts) + "." if parts else ""
-    return [partial(len(results), len(cells) * len(seeds)), choice]
-
-
-def write_screening_page(path: str, cells, results, setting) -> None:
-    """Validation NDCG@5 and detection per variant and share; the chosen settings."""
-    lines = [
-        f"# Interaction cleaning, screening of the shares on {setting.dataset}",
-        "",
-        *paragraph(screening_takeaway(cells, results, setting.seeds)),
-        f"- chosen on mean validation {NDCG} over the screening cells (never test): "
-        f"{_settings_text(chosen_settings(results))}",
-        "",
-    ]
-    header = ["row", "method", f"valid {NDCG}", f"test {NDCG}", "interaction AUC", "precision"]
-    header += ["recall", "items left in training"]
-    rows = []
-    for cell in cells:
-        stored = [results[(cell.key, s)] for s in setting.seeds if (cell.key, s) in results]
-        run = stored[0] if stored else None
-        if run is None:
-            rows.append([cell.row, cell.column, "not run yet", *[""] * 5])
-            continue
-        c = run.get("cleaning") or {}
-        truth = c.get("ground_truth") or {}
-        items = f"{c['items_left_in_training']} of {c['items_in_training']}" if c else "-"
-        rows.append(
-            [
-                cell.row,
-                cell.column,
-                number(run["best_valid_score"]),
-                number(run["test"][METRIC]),
-                *(_fmt([truth.get(k)], 3) for k in ("auc", "precision", "recall")),
-                items,
-            ]
-        )
-    lines += [
-        *markdown_table(header, rows, "ll" + "r" * 6),
-        "",
-        f"Shares screened: {', '.join(map(str, cleaning.SCREENING_SHARES))}; one seed "
-        f"({', '.join(map(str, setting.seeds))}).",
-        "",
-        *setting_lines(
-            setting.budget,
-            setting.budget_text,
-            setting.extra,
-            setting.dataset,
-            list(results.values()),
-        ),
-    ]
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
-    first = setting.seeds[0]
-    rows = [
-        [c.row, c.column, run["best_valid_score"], run["test"][METRIC]]
-        for c in cells
-        if (run := results.get((c.key, first))) is not None
-    ]
-    table = figures(["row", "method", f"valid {NDCG}", f"test {NDCG}"], rows)
-    planned = len(cells) * len(setting.seeds)
-    summary = page_summary(SCREENING, setting.dataset, planned, len(results), table)
-    write_summary(path, summary)

@@ -137,7 +137,8 @@ def test_a_partial_page_shows_each_row_over_the_seeds_it_has_so_far():
 
 
 def test_a_run_that_never_beat_its_first_validation_is_marked_as_stopped_on_its_plateau():
-    from experiments.cleaning_page import results_table, stopped_on_the_first_plateau
+    from experiments.cleaning_page import results_table
+    from experiments.cleaning_rows import stopped_on_the_first_plateau
 
     def run(test, valid):
         return {"test": {"ndcg@5": test}, "valid_per_epoch": [{"ndcg@5": v} for v in valid]}
