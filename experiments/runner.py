@@ -81,7 +81,7 @@ def machine(settings: dict[str, Any]) -> str:
     return f"{platform.processor() or platform.machine()} CPU, {cores}"
 
 
-def _dataset_for(cell: Cell, dataset: str, data_path: str | None, work_dir: str, seed: int):
+def dataset_for(cell: Cell, dataset: str, data_path: str | None, work_dir: str, seed: int):
     """(dataset name, data_path) of the cell: the clean one or an injected copy."""
     if cell.noise == 0:
         return dataset, data_path
@@ -197,7 +197,7 @@ def run_cells(
         )
         interrupted = _interrupted_run(folders)
         print(f"{label}: resuming {interrupted}" if interrupted else label, flush=True)
-        run_dataset, run_path = _dataset_for(
+        run_dataset, run_path = dataset_for(
             cell, dataset, setting.data_path, setting.work_dir, seed
         )
         settings = {

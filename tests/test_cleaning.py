@@ -17,7 +17,7 @@ from recbole_atjt.cleaning.detectors import cooccurrence_scores
 from recbole_atjt.cleaning.interactions import TrainingInteractions, training_interactions
 from recbole_atjt.cleaning.selection import keep_enough_per_user, select
 from recbole_atjt.config import ATJTConfig
-from recbole_atjt.data.preparation import _load, prepare_data
+from recbole_atjt.data.preparation import load_dataset, prepare_data
 from recbole_atjt.errors import ATJTError
 from recbole_atjt.paths import BUNDLED_DATA_DIR
 
@@ -129,7 +129,7 @@ def test_training_interactions_are_those_of_recbole_split(tmp_path, dataset_name
     config = ATJTConfig(
         "BPR", dataset_name, config_dict={**TINY, "denoise": "none", "checkpoint_dir": ""}
     )
-    dataset = _load(config)
+    dataset = load_dataset(config)
     found = training_interactions(dataset, 2)
     frame = dataset.inter_feat
     users, items = (frame[f].to_numpy()[found.rows] for f in ("user_id", "item_id"))
@@ -178,9 +178,9 @@ def test_the_oracle_leaves_every_user_the_training_interactions_the_split_needs(
 
 def test_users_keep_two_training_interactions_of_a_sequential_dataset(tmp_path):
     config = tiny_config("SASRec", tmp_path, denoise="none")
-    assert training_interactions(_load(config), 2).min_kept == 2
+    assert training_interactions(load_dataset(config), 2).min_kept == 2
     config = tiny_config("BPR", tmp_path / "general", denoise="none")
-    assert training_interactions(_load(config), 2).min_kept == 1
+    assert training_interactions(load_dataset(config), 2).min_kept == 1
 
 
 def test_cooccurrence_scores_by_hand():
@@ -252,7 +252,7 @@ def test_cleaning_recognizers_read_their_own_learning_rate_and_sampling(tmp_path
 
     def scores(**settings):
         config = tiny_config("SASRec", tmp_path, denoise="none", cleaning_epochs=1, **settings)
-        interactions = training_interactions(_load(config), 2)
+        interactions = training_interactions(load_dataset(config), 2)
         return recognizer_scores(interactions, config)[0]
 
     default = scores()

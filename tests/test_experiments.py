@@ -266,10 +266,10 @@ def test_runs_of_other_defaults_train_again_and_a_moved_run_is_skipped(tmp_path)
 
 def test_an_injected_copy_of_ml_100k_needs_no_data_path(tmp_path):
     from experiments.design import Cell
-    from experiments.runner import _dataset_for
+    from experiments.runner import dataset_for
 
     cell = Cell("base", "DCN", "DCN", {"denoise": "none"}, noise=0.2)
-    name, path = _dataset_for(cell, "ml-100k", None, str(tmp_path), seed=1)
+    name, path = dataset_for(cell, "ml-100k", None, str(tmp_path), seed=1)
     assert (name, path) == ("ml-100k-noise20-seed1", str(tmp_path))
     inter = tmp_path / name / f"{name}.inter"
     assert sum(1 for _ in inter.open(encoding="utf-8")) == 100_001  # header + every row

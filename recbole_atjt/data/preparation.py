@@ -35,12 +35,12 @@ def prepare_data(config, show_progress: bool = False):
     same candidates as a run without cleaning. The returned dataset carries the cleaning
     report as ``dataset.cleaning`` (None without cleaning).
     """
-    dataset = _load(config)
+    dataset = load_dataset(config)
     _check_items(config, dataset)
     report, uncleaned = None, None
     if config["interaction_cleaning"] != "none":
         uncleaned = dataset
-        dataset, report = cleaned(config, _load(config), show_progress)
+        dataset, report = cleaned(config, load_dataset(config), show_progress)
     train_data, valid_data, test_data = _split(config, dataset)
     if config["fixed_eval_candidates"]:
         negatives = _candidates_of(config, uncleaned) if uncleaned is not None else {}
@@ -53,7 +53,9 @@ def prepare_data(config, show_progress: bool = False):
     return dataset, train_data, valid_data, test_data
 
 
-def _load(config):
+def load_dataset(config):
+    """RecBole's dataset for ``config``, before cleaning and splitting (a context-aware
+    model's with the history as an item feature)."""
     if config["MODEL_TYPE"] == ModelType.CONTEXT:
         return HistoryFeatureDataset(config)
     return create_dataset(config)
