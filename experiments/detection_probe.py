@@ -131,8 +131,27 @@ def main(argv: list[str] | None = None) -> int:
     with open(path, "w", encoding="utf-8") as f:
         lines = page(args.dataset, args.seeds, args.budget, by_condition, minutes)
         f.write("\n".join(lines) + "\n")
+    _write_readme(os.path.dirname(path))
     print(f"wrote {path}")
     return 0
+
+
+def _write_readme(folder: str) -> None:
+    """The folder's README: what its pages are and the command that rewrites them (they
+    store no runs, so the leaderboard lists the folder rather than reading a summary)."""
+    pages = sorted(p for p in os.listdir(folder) if p.endswith(".md") and p != "README.md")
+    lines = [
+        "# Detection alone",
+        "",
+        "What each cleaning detector would remove at shares 0.01 to 0.1, with no model "
+        "trained: precision and recall against the injected ground truth, per noisy "
+        "condition. No runs are stored; `python -m experiments.detection_probe --dataset "
+        "<dataset> --seeds ...` computes a page again (minutes on a CPU).",
+        "",
+        *(f"- [{page[:-3]}]({page})" for page in pages),
+    ]
+    with open(os.path.join(folder, "README.md"), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -85,7 +85,8 @@ def has_summary(out: str, name: str, dataset: str) -> bool:
 
 def static_folders(out: str) -> list[str]:
     """Every folder of ``out`` that holds a ``README.md`` saying what it keeps and no page
-    summary (pages of earlier code, runs moved out of a page), by name."""
+    summary (pages of earlier code, runs moved out of a page, pages that store no runs), by
+    name."""
     kept = []
     for name in sorted(os.listdir(out)) if os.path.isdir(out) else []:
         folder = os.path.join(out, name)

@@ -36,3 +36,15 @@ def test_the_probe_removes_what_a_cleaning_run_with_the_same_share_removes(tmp_p
     _, report = cleaned(config, load_dataset(config))
     truth = report["ground_truth"]
     assert found[(cleaning.RECOGNIZER, 0.1)] == pytest.approx((truth["precision"], truth["recall"]))
+
+
+def test_the_folder_readme_lists_its_pages_so_the_leaderboard_links_it(tmp_path):
+    from experiments.detection_probe import _write_readme
+    from experiments.summary import static_folders
+
+    folder = tmp_path / "detection-probe"
+    folder.mkdir()
+    (folder / "ml-100k.md").write_text("# a page\n")
+    _write_readme(str(folder))
+    assert "- [ml-100k](ml-100k.md)" in (folder / "README.md").read_text().splitlines()
+    assert static_folders(str(tmp_path)) == ["detection-probe"]
