@@ -70,25 +70,24 @@ def account(cells, results, seeds) -> dict[str, dict[str, Any]]:
     for f in figures:
         if f.cell.column != RECOGNIZER or not f.cell.noise or not f.measured or f.base is None:
             continue
-        truth = [c.get("ground_truth") or {} for c in _cleaning(f, results)]
+        records = _cleaning(f, results)
+        truth = [c.get("ground_truth") or {} for c in records]
         if not all(truth) or f.ceiling is None:
             continue
-        removed = _mean(_cleaning(f, results), "removed_share")
+        removed = _mean(records, "removed_share")
         precision, recall = _mean(truth, "precision"), _mean(truth, "recall")
         real_removed = removed * (1 - precision)
         gap = float(np.mean(f.ceiling - f.base))
         rate = rates.get(f.cell.model)
         cost = None if rate is None else rate * real_removed
         gain = recall * max(gap, 0.0)
-        injected = float(np.mean([t["injected"] for t in truth]))
-        injected /= _mean(_cleaning(f, results), "training_interactions")
+        injected = _mean(truth, "injected") / _mean(records, "training_interactions")
         delta = f.delta()
         rows[f.cell.row] = {
             "removed_share": removed,
             "real_removed_share": real_removed,
             "precision": precision,
             "recall": recall,
-            "injected_left_share": 1 - recall,
             "interaction_auc": _mean(truth, "auc"),
             "rarity_auc": _mean(truth, "rarity_auc"),
             "spearman_with_rarity": _mean(truth, "spearman_with_rarity"),
