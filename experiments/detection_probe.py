@@ -78,7 +78,7 @@ def probe(dataset: str, data_path: str | None, work_dir: str, seed: int, budget:
     return figures
 
 
-def page(dataset: str, seeds: list[int], budget: str, by_condition, minutes: float) -> list[str]:
+def page(dataset, seeds, budget, by_condition, minutes: float, code) -> list[str]:
     header = ["condition", "detector", "share removed", "precision", "recall"]
     rows = []
     for (condition, detector, share), per_seed in by_condition.items():
@@ -86,7 +86,6 @@ def page(dataset: str, seeds: list[int], budget: str, by_condition, minutes: flo
         rows.append(
             [condition, detector, str(share), fmt_values(precision, 3), fmt_values(recall, 3)]
         )
-    code = code_version()
     commit = code["commit"][:10] if code else "none (not a checkout)"
     return [
         f"# Detection alone on {dataset}: what each share would remove",
@@ -117,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work_dir", default="saved/experiment-data")
     parser.add_argument("--out", default="results")
     args = parser.parse_args(argv)
-    start = time.perf_counter()
+    start, code = time.perf_counter(), code_version()  # the code as it starts
     by_condition: dict[tuple[str, str, float], list[tuple[float, float]]] = {}
     for condition in CONDITIONS:
         for seed in args.seeds:
@@ -129,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     path = os.path.join(args.out, "detection-probe", f"{args.dataset}.md")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
-        lines = page(args.dataset, args.seeds, args.budget, by_condition, minutes)
+        lines = page(args.dataset, args.seeds, args.budget, by_condition, minutes, code)
         f.write("\n".join(lines) + "\n")
     _write_readme(os.path.dirname(path))
     print(f"wrote {path}")
@@ -146,7 +145,7 @@ def _write_readme(folder: str) -> None:
         "What each cleaning detector would remove at shares 0.01 to 0.1, with no model "
         "trained: precision and recall against the injected ground truth, per noisy "
         "condition. No runs are stored; `python -m experiments.detection_probe --dataset "
-        "<dataset> --seeds ...` computes a page again (minutes on a CPU).",
+        "<dataset> --seeds ...` computes a page again (each page gives its time).",
         "",
         *(f"- [{page[:-3]}]({page})" for page in pages),
     ]
