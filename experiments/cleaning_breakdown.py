@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from experiments.cleaning import RECOGNIZER
-from experiments.cleaning_rows import fmt_values, row_figures
+from experiments.cleaning_rows import row_figures
 from experiments.wording import NDCG
 from recbole_atjt.rendering import markdown_table, number, spread
 
@@ -137,7 +137,7 @@ def _table(rows: dict[str, dict[str, Any]]) -> tuple[str, list[str]]:
             _signed(a["gain_at_most"]),
             _signed(a["cost_of_real_removed"]),
             _signed(a["estimate"]),
-            fmt_values([a["measured_delta"]], signed=True)
+            _signed(a["measured_delta"])
             + ("" if a["seeds"] < 2 else f" ± {number(a['measured_delta_std'])}"),
         ]
         for row, a in rows.items()
@@ -182,7 +182,8 @@ def _lead(rows: dict[str, dict[str, Any]]) -> str:
     )
     name = min(rows, key=lambda row: rows[row]["rarity_auc"])
     hardest = rows[name]
-    worst, best = (number(x, 3) for x in (hardest["precision"], max(_precisions(rows))))
+    best_precision = max(a["precision"] for a in rows.values())
+    worst, best = (number(x, 3) for x in (hardest["precision"], best_precision))
     if worst == best:
         return lead + "."
     return lead + (
@@ -190,10 +191,6 @@ def _lead(rows: dict[str, dict[str, Any]]) -> str:
         f"{number(hardest['rarity_auc'], 3)}), its precision is {worst}, against {best} at "
         "its best."
     )
-
-
-def _precisions(rows: dict[str, dict[str, Any]]) -> list[float]:
-    return [a["precision"] for a in rows.values()]
 
 
 def breakdown_lines(cells, results, seeds, missed: bool) -> tuple[list[str], dict]:

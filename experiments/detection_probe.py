@@ -60,17 +60,23 @@ def probe(dataset: str, data_path: str | None, work_dir: str, seed: int, budget:
     label, noise, mode, sampling = condition
     cell = Cell(label, "probe", "SASRec", noise=noise, noise_mode=mode, item_sampling=sampling)
     name, path = dataset_for(cell, dataset, data_path, work_dir, seed)
-    figures = {}
-    for detector, settings in detectors():
+
+    def config_of(settings: dict[str, Any] | None):
         overrides = {"interaction_cleaning": "recognizer", **(settings or {})}
         config_dict = {"data_path": path, "seed": seed, "gpu_id": "", **overrides}
-        config = ATJTConfig("SASRec", name, [budget_file(budget)], config_dict)
-        loaded = load_dataset(config)
-        interactions = training_interactions(loaded, leave_out_count(config))
-        injected = injected_flags(loaded, interactions, ground_truth_path(config))
+        return ATJTConfig("SASRec", name, [budget_file(budget)], config_dict)
+
+    # the detectors' settings change how they score, not which interactions there are
+    config = config_of(None)
+    loaded = load_dataset(config)
+    interactions = training_interactions(loaded, leave_out_count(config))
+    injected = injected_flags(loaded, interactions, ground_truth_path(config))
+    figures = {}
+    for detector, settings in detectors():
         if settings is None:
             scores = -interactions.item_counts()[interactions.items].astype(float)
         else:
+            config = config_of(settings)
             scores, _ = DETECTORS[config["interaction_cleaning"]](interactions, config, True)
         for share in SHARES:
             removed = select(scores, interactions, share, None, ITEM_KEEP, USER_SHARE)
